@@ -99,6 +99,20 @@ type CallRequest struct {
 	NumberID     string
 	AgentID      string
 	Variables    map[string]string // the lead's row plus built-ins
+	// Prompt and WelcomeMessage are the agent's templates rendered with Variables.
+	Prompt         string
+	WelcomeMessage string
+	// OnProgress, when set, receives live call state for the UI. It must
+	// not block.
+	OnProgress func(CallProgress)
+}
+
+// CallProgress is a live call's state as the media layer sees it.
+type CallProgress struct {
+	State         string // e.g. "dialing", "ringing", "talking", "ending"
+	AgentSpeaking bool
+	LastLine      string // the latest transcript line, "agent: ..." or "callee: ..."
+	Detail        string // carrier-specific progress (SIP code, ...)
 }
 
 // CallResult is how a call ended.

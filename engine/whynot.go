@@ -1,0 +1,166 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Gate names what holds a lead.
+type Gate string
+
+const (
+	GateDue         Gate = "due"
+	GateDialing     Gate = "dialing"
+	GateNotRunning  Gate = "campaign_not_running"
+	GateWindow      Gate = "outside_window"
+	GateBackoff     Gate = "backoff"
+	GateDNC         Gate = "dnc"
+	GateCampaignCap Gate = "campaign_concurrency_full"
+	GateOrgCap      Gate = "org_concurrency_full"
+	GateRate        Gate = "calls_per_second"
+	GateDone        Gate = "done"
+	GateAttempts    Gate = "attempts_used_up"
+)
+
+// WhyNot explains whether a lead is being dialed, and if not, what holds it.
+type WhyNot struct {
+	LeadID      uint64      `json:"leadId"`
+	Phone       string      `json:"phone"`
+	Status      LeadStatus  `json:"status"`
+	Disposition Disposition `json:"disposition,omitempty"`
+	Attempts    int         `json:"attempts"`
+	MaxAttempts int         `json:"maxAttempts"`
+	Gate        Gate        `json:"gate"`
+	Until       *time.Time  `json:"until,omitempty"`
+	Message     string      `json:"message"`
+}
+
+// WhyNotPhone explains a lead found by phone number (normalised with the
+// campaign's region) or by lead ID ("#42" or "id:42").
+func (e *Engine) WhyNotPhone(ref, phone string) (*WhyNot, error) {
+	c, err := e.Campaign(ref)
+	if err != nil {
+		return nil, err
+	}
+	var lid uint64
+	if id, ok := parseLeadRef(phone); ok {
+		lid = id
+	} else {
+		p, d, err := NormalizePhone(phone, c.DefaultRegion)
+		if err != nil {
+			return nil, fmt.Errorf("why: %q: %w", phone, err)
+		}
+		var found bool
+		if err := e.store.View(func(tx Tx) error {
+			lid, found, err = tx.LeadByPhone(c.ID, d)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, fmt.Errorf("why: %s is not a lead of campaign %q: %w", p, c.Name, ErrNotFound)
+		}
+	}
+	return e.WhyNot(c.ID, lid)
+}
+
+func parseLeadRef(s string) (uint64, bool) {
+	for _, p := range []string{"#", "id:"} {
+		if len(s) > len(p) && s[:len(p)] == p {
+			id, err := strconv.ParseUint(s[len(p):], 10, 64)
+			return id, err == nil
+		}
+	}
+	return 0, false
+}
+
+// WhyNot explains one lead by ID.
+func (e *Engine) WhyNot(cid, lid uint64) (*WhyNot, error) {
+	now := e.clock.Now()
+	var c *Campaign
+	var l *Lead
+	var onDNC bool
+	err := e.store.View(func(tx Tx) error {
+		var err error
+		if c, err = tx.Campaign(cid); err != nil {
+			return err
+		}
+		if l, err = tx.Lead(cid, lid); err != nil {
+			return err
+		}
+		onDNC, err = tx.DNCHas(l.Phone)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("why: lead %d of campaign %d: %w", lid, cid, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("why: %w", err)
+	}
+	w := &WhyNot{LeadID: l.ID, Phone: l.Phone, Status: l.Status, Disposition: l.Disposition,
+		Attempts: l.Attempts, MaxAttempts: c.RetryPolicy.MaxAttempts}
+	set := func(g Gate, until time.Time, format string, a ...any) *WhyNot {
+		w.Gate, w.Message = g, fmt.Sprintf(format, a...)
+		if !until.IsZero() {
+			u := until
+			w.Until = &u
+		}
+		return w
+	}
+	switch l.Status {
+	case LeadDialing:
+		return set(GateDialing, time.Time{}, "being dialed now (attempt %d)", l.Attempts), nil
+	case LeadDone:
+		if l.Disposition == DispDNC && l.Attempts == 0 {
+			return set(GateDNC, time.Time{}, "never dialed: the number was on the DNC list when it came up"), nil
+		}
+		if l.Attempts >= c.RetryPolicy.MaxAttempts {
+			return set(GateAttempts, time.Time{}, "finished: %s after %d of %d attempts", l.Disposition, l.Attempts, c.RetryPolicy.MaxAttempts), nil
+		}
+		return set(GateDone, time.Time{}, "finished: %s (not retried: %s is not in retryOn)", l.Disposition, l.Disposition), nil
+	}
+	if onDNC {
+		return set(GateDNC, time.Time{}, "on the DNC list: it will be closed as dnc without dialing"), nil
+	}
+	if c.State != StateRunning {
+		msg := fmt.Sprintf("campaign is %s", c.State)
+		if c.State == StateScheduled && c.ScheduledStartAt != nil {
+			return set(GateNotRunning, *c.ScheduledStartAt, "%s; it starts at %s", msg, c.ScheduledStartAt.Format(time.RFC3339)), nil
+		}
+		return set(GateNotRunning, time.Time{}, "%s: nothing is dialed until it runs", msg), nil
+	}
+	cw, err := e.windowsFor(c)
+	if err != nil {
+		return nil, err
+	}
+	win := cw.group(l.TZGroup)
+	if !win.Open(now) {
+		at := win.NextOpen(now)
+		where := "campaign"
+		if len(win) > 1 && cw.camp.Open(now) {
+			where = "lead's local"
+		}
+		return set(GateWindow, at, "outside the %s calling window until %s", where, at.In(cw.camp.Location()).Format("Mon 2006-01-02 15:04 MST")), nil
+	}
+	if l.Status == LeadRetry && l.NextAt.After(now) {
+		return set(GateBackoff, l.NextAt, "waiting for its next attempt (%d of %d) at %s", l.Attempts+1, c.RetryPolicy.MaxAttempts,
+			l.NextAt.In(cw.camp.Location()).Format("Mon 2006-01-02 15:04 MST")), nil
+	}
+	if n, gate := e.capacity(c, now); n <= 0 {
+		g := GateCampaignCap
+		switch gate {
+		case "org concurrency full":
+			g = GateOrgCap
+		case "number calls-per-second budget used":
+			g = GateRate
+		}
+		return set(g, time.Time{}, "due, but %s", gate), nil
+	}
+	next := e.NextTick()
+	if next.IsZero() || next.Before(now) {
+		next = now
+	}
+	return set(GateDue, next, "due: it will be dialed at a coming tick (leads ahead of it go first)"), nil
+}
