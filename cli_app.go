@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/dialdeck/dialdeck/config"
+	"github.com/dialdeck/dialdeck/engine"
+	"github.com/dialdeck/dialdeck/media"
+	"github.com/dialdeck/dialdeck/storage"
+)
+
+// app is a configured engine over an open database.
+type app struct {
+	cfg     *config.Config
+	store   *storage.Store
+	eng     *engine.Engine
+	log     *slog.Logger
+	logFile *os.File
+	clock   engine.Clock
+}
+
+// loadConfig resolves and loads the config; it tells on stderr when the
+// built-in default is used.
+func loadConfig(g *globals) (*config.Config, error) {
+	cwd, _ := os.Getwd()
+	path, builtin := config.Resolve(g.config, cwd)
+	if builtin {
+		cfg, err := config.Default(defaultConfig)
+		if err != nil {
+			return nil, fmt.Errorf("built-in config: %w", err)
+		}
+		fmt.Fprintln(g.stderr, "dialdeck: no --config and no ./dialdeck.toml: using the built-in default (example.toml)")
+		return cfg, nil
+	}
+	return config.Load(path)
+}
+
+type appOptions struct {
+	logTo  io.Writer // nil: the configured log file
+	clock  engine.Clock
+	placer engine.CallPlacer
+}
+
+// openApp loads the config, opens the database (failing fast if another
+// dialdeck holds it) and builds the engine. It ensures the config's
+// campaigns exist as drafts.
+func openApp(g *globals, o appOptions) (*app, error) {
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, clock: o.clock}
+	if a.clock == nil {
+		a.clock = engine.SystemClock{}
+	}
+	logTo := o.logTo
+	if logTo == nil {
+		f, err := os.OpenFile(cfg.Engine.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open log file: %w", err)
+		}
+		a.logFile, logTo = f, f
+	}
+	a.log = slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: cfg.Engine.LogLevel}))
+	dbPath := cfg.Engine.Database
+	if g.db != "" {
+		dbPath = g.db
+	}
+	st, err := storage.Open(dbPath, storage.Options{})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.store = st
+	placer := o.placer
+	if placer == nil {
+		placer = newPlacer(cfg, a.clock)
+	}
+	eng, err := engine.New(engineOptions(cfg, st, placer, a.clock, a.log))
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.eng = eng
+	for _, c := range cfg.Campaigns {
+		if _, created, err := eng.EnsureCampaign(campaignSpec(c)); err != nil {
+			a.log.Warn("config campaign not created", "name", c.Name, "err", err)
+			fmt.Fprintf(g.stderr, "dialdeck: config campaign %q: %v\n", c.Name, err)
+		} else if created {
+			a.log.Info("created campaign from config", "name", c.Name)
+		}
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.eng != nil {
+		a.eng.Shutdown()
+	}
+	if a.store != nil {
+		a.store.Close()
+	}
+	if a.logFile != nil {
+		a.logFile.Close()
+	}
+}
+
+func engineOptions(cfg *config.Config, st engine.Store, placer engine.CallPlacer, clock engine.Clock, log *slog.Logger) engine.Options {
+	opts := engine.Options{Store: st, Placer: placer, Clock: clock, Logger: log,
+		OrgMaxConcurrent: cfg.Org.MaxConcurrentCalls, TickInterval: cfg.Engine.TickInterval}
+	for _, ag := range cfg.Agents {
+		opts.Agents = append(opts.Agents, engine.Agent{ID: ag.ID, Prompt: ag.Prompt, WelcomeMessage: ag.WelcomeMessage, Analysis: ag.Analysis})
+	}
+	for _, n := range cfg.Numbers {
+		opts.Numbers = append(opts.Numbers, engine.Number{ID: n.ID, CallerID: n.CallerID, CallsPerSecond: n.CallsPerSecond})
+	}
+	return opts
+}
+
+func campaignSpec(c config.Campaign) engine.CampaignSpec {
+	return engine.CampaignSpec{
+		Name: c.Name, AgentID: c.AgentID, PhoneNumberID: c.PhoneNumberID, MaxConcurrent: c.MaxConcurrent,
+		Schedule: engine.Schedule{Timezone: c.Schedule.Timezone, WindowStart: c.Schedule.WindowStart,
+			WindowEnd: c.Schedule.WindowEnd, Weekdays: c.Schedule.Weekdays, LeadLocalTime: c.Schedule.LeadLocalTime},
+		RetryPolicy: engine.RetryPolicy{MaxAttempts: c.RetryPolicy.MaxAttempts, BackoffMinutes: c.RetryPolicy.BackoffMinutes,
+			RetryOn: c.RetryPolicy.RetryOn},
+		WebhookURL: c.WebhookURL, ScheduledStartAt: c.ScheduledStartAt, DefaultRegion: c.DefaultRegion,
+	}
+}
+
+// simConfig turns [carriers.sim] and the sim agents' odds into the sim
+// placer's configuration.
+func simConfig(cfg *config.Config) media.SimConfig {
+	s := cfg.Carriers.Sim
+	sc := media.SimConfig{
+		Seed:    uint64(s.Seed),
+		Odds:    media.SimOdds{Answered: s.Answered, Busy: s.Busy, NoAnswer: s.NoAnswer, Voicemail: s.Voicemail, Failed: s.Failed},
+		RingMin: s.RingMin, RingMax: s.RingMax, TalkMin: s.TalkMin, TalkMax: s.TalkMax, VoicemailDuration: s.VoicemailDuration,
+		Agents: map[string]media.AgentOdds{},
+	}
+	if s.Seed == 0 {
+		sc.Seed = uint64(os.Getpid()) ^ uint64(os.Getppid())<<20
+	}
+	for _, ag := range cfg.Agents {
+		if ag.Kind == config.AgentSim {
+			sc.Agents[ag.ID] = media.AgentOdds{Qualified: ag.Sim.Qualified, NotInterested: ag.Sim.NotInterested,
+				Callback: ag.Sim.Callback, DoNotCall: ag.Sim.DoNotCall}
+		}
+	}
+	return sc
+}
+
+// newPlacer routes each call by its agent's kind. Only the simulated path
+// exists in this build; calls for other agents fail with a reason that says so.
+func newPlacer(cfg *config.Config, clock engine.Clock) engine.CallPlacer {
+	r := &routePlacer{sim: media.NewSimPlacer(simConfig(cfg), clock), kinds: map[string]config.AgentKind{}}
+	for _, ag := range cfg.Agents {
+		r.kinds[ag.ID] = ag.Kind
+	}
+	return r
+}
+
+type routePlacer struct {
+	sim   *media.SimPlacer
+	kinds map[string]config.AgentKind
+}
+
+func (r *routePlacer) Place(ctx context.Context, req engine.CallRequest) engine.CallResult {
+	if k := r.kinds[req.AgentID]; k != config.AgentSim {
+		return engine.CallResult{Outcome: engine.OutcomeFailed,
+			Reason: fmt.Sprintf("agent %q is of kind %q: real WebRTC agents are not implemented in this build yet", req.AgentID, k)}
+	}
+	return r.sim.Place(ctx, req)
+}
+
+// withApp opens the app for one command and closes it after.
+func withApp(g *globals, fn func(a *app) error) error {
+	a, err := openApp(g, appOptions{})
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return fn(a)
+}
+
+// isLocked tells whether err is the database lock error.
+func isLocked(err error) bool { return errors.Is(err, storage.ErrLocked) }
+
+// maskPhone hides all but the last 4 digits (for logs and human output).
+func maskPhone(p string) string { return engine.MaskPhone(p) }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
