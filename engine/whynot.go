@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -138,6 +139,9 @@ func (e *Engine) WhyNot(cid, lid uint64) (*WhyNot, error) {
 	win := cw.group(l.TZGroup)
 	if !win.Open(now) {
 		at := win.NextOpen(now)
+		if at.IsZero() {
+			return set(GateWindow, time.Time{}, "never: the lead's local window (%s) never overlaps the campaign's", zonesOf(c, l.TZGroup)), nil
+		}
 		where := "campaign"
 		if len(win) > 1 && cw.camp.Open(now) {
 			where = "lead's local"
@@ -163,4 +167,11 @@ func (e *Engine) WhyNot(cid, lid uint64) (*WhyNot, error) {
 		next = now
 	}
 	return set(GateDue, next, "due: it will be dialed at a coming tick (leads ahead of it go first)"), nil
+}
+
+func zonesOf(c *Campaign, g uint16) string {
+	if int(g) < len(c.TZGroups) && len(c.TZGroups[g]) > 0 {
+		return strings.Join(c.TZGroups[g], ", ")
+	}
+	return c.Schedule.Timezone
 }
