@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/dialdeck/dialdeck/engine"
+
 	"fmt"
 	"reflect"
 	"strings"
@@ -16,7 +18,7 @@ func unknownKeyMessage(path string) string {
 	}
 	best, bestDist := "", 3 // more than 2 edits is not a typo
 	for _, k := range allowed {
-		if d := editDistance(strings.ToLower(key), strings.ToLower(k)); d < bestDist {
+		if d := engine.EditDistance(strings.ToLower(key), strings.ToLower(k)); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
@@ -77,25 +79,4 @@ func lastKey(path string) string {
 		return path[i+1:]
 	}
 	return path
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

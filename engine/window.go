@@ -176,9 +176,9 @@ func windowSuggestZones(name string) []string {
 	for _, z := range windowZoneNames {
 		lz := strings.ToLower(z)
 		city := lz[strings.LastIndexByte(lz, '/')+1:]
-		d := windowEditDistance(low, lz)
+		d := EditDistance(low, lz)
 		if lowCity != "" {
-			d = min(d, windowEditDistance(lowCity, city))
+			d = min(d, EditDistance(lowCity, city))
 		}
 		if d <= 2 {
 			cands = append(cands, cand{z, d})
@@ -198,7 +198,7 @@ func windowSuggestZones(name string) []string {
 }
 
 // windowEditDistance is the Levenshtein distance between a and b (bytes).
-func windowEditDistance(a, b string) int {
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
