@@ -10,16 +10,23 @@ import (
 // noEnv is an environment where nothing is set.
 func noEnv(string) (string, bool) { return "", false }
 
-func TestExampleIsAValidBuiltinDefault(t *testing.T) {
+// loadExample parses ../example.toml as the built-in default with an empty
+// environment (the default must need no variable).
+func loadExample(t *testing.T) *Config {
+	t.Helper()
 	data, err := os.ReadFile("../example.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The built-in default must work with an empty environment.
 	cfg, err := Default(data, WithLookupEnv(noEnv))
 	if err != nil {
 		t.Fatalf("example.toml: %v", err)
 	}
+	return cfg
+}
+
+func TestExampleIsAValidBuiltinDefault(t *testing.T) {
+	cfg := loadExample(t)
 	if !cfg.Builtin || cfg.Source != BuiltinSource {
 		t.Errorf("Builtin=%v Source=%q, want true %q", cfg.Builtin, cfg.Source, BuiltinSource)
 	}

@@ -14,14 +14,7 @@ import (
 // agent speaks must be a column, and every phone must import as a distinct,
 // valid number in the campaign's default region.
 func TestExampleLeadsFitExampleConfig(t *testing.T) {
-	data, err := os.ReadFile("../example.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := Default(data, WithLookupEnv(noEnv))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadExample(t)
 	f, err := os.Open("../examples/leads.csv")
 	if err != nil {
 		t.Fatal(err)

@@ -1,20 +1,12 @@
 package config
 
 import (
-	"os"
 	"strings"
 	"testing"
 )
 
 func TestSummaryOfExample(t *testing.T) {
-	data, err := os.ReadFile("../example.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := Default(data, WithLookupEnv(noEnv))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadExample(t)
 	s := cfg.Summary()
 	wantContains(t, s,
 		"config:    built-in default (example.toml)",

@@ -97,12 +97,6 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// LeadRow is one lead as the UI's table shows it.
-type LeadRow struct {
-	Lead
-	LastReason string
-}
-
 // Leads returns up to limit leads with ID > after whose status, disposition
 // or text matches filter (empty: all). The UI reads its visible window with it.
 func (e *Engine) Leads(cid uint64, after uint64, limit int, match func(*Lead) bool) ([]*Lead, error) {
