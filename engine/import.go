@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -236,7 +237,9 @@ func (e *Engine) ImportLeads(ref string, r io.Reader, opts ImportOptions) (*Impo
 
 	chunks, readErr := e.parseLeads(csv, cr, len(header), phoneCol, tzCol, region)
 	var pending []*Lead
+	var pendingDigits []uint64 // parallel to pending: the workers already computed them
 	var phones []PhoneEntry
+	storedPhoneCol := slices.Index(columns, header[phoneCol])
 	addErr := func(line int, reason string) {
 		if len(sum.Errors) < maxImportErrors {
 			sum.Errors = append(sum.Errors, ImportError{Line: line, Reason: reason})
@@ -256,7 +259,7 @@ func (e *Engine) ImportLeads(ref string, r io.Reader, opts ImportOptions) (*Impo
 			if err := checkAction(cur, ActImport); err != nil {
 				return err
 			}
-			cur.Columns, cur.PhoneColumn, cur.TZGroups, cur.PhoneIndexDirty = columns, c.PhoneColumnFor(columns, header[phoneCol]), tzGroups, true
+			cur.Columns, cur.PhoneColumn, cur.TZGroups, cur.PhoneIndexDirty = columns, storedPhoneCol, tzGroups, true
 			if err := tx.PutCampaign(cur); err != nil {
 				return err
 			}
@@ -265,12 +268,11 @@ func (e *Engine) ImportLeads(ref string, r io.Reader, opts ImportOptions) (*Impo
 		if err != nil {
 			return fmt.Errorf("store leads: %w", err)
 		}
-		for _, l := range pending {
-			d, _ := PhoneDigits(l.Phone)
-			phones = append(phones, PhoneEntry{Phone: d, LeadID: l.ID})
+		for i, l := range pending {
+			phones = append(phones, PhoneEntry{Phone: pendingDigits[i], LeadID: l.ID})
 		}
 		sum.Imported += len(pending)
-		pending = pending[:0]
+		pending, pendingDigits = pending[:0], pendingDigits[:0]
 		if opts.Progress != nil {
 			opts.Progress(ImportProgress{BytesRead: read, Rows: sum.Rows, Imported: sum.Imported})
 		}
@@ -321,6 +323,7 @@ func (e *Engine) ImportLeads(ref string, r io.Reader, opts ImportOptions) (*Impo
 				}
 			}
 			pending = append(pending, &Lead{Phone: row.e164, Status: LeadPending, TZGroup: g, Values: reorder(row.rec, colMap)})
+			pendingDigits = append(pendingDigits, row.digits)
 			if len(pending) >= importBatch {
 				if err := flush(ch.read); err != nil {
 					fatal = err
@@ -348,16 +351,6 @@ func (e *Engine) ImportLeads(ref string, r io.Reader, opts ImportOptions) (*Impo
 		return sum, fmt.Errorf("import leads: %w (%d leads stored before the error)", fatal, sum.Imported)
 	}
 	return sum, nil
-}
-
-// PhoneColumnFor is the phone column's index in columns.
-func (c *Campaign) PhoneColumnFor(columns []string, phone string) int {
-	for i, col := range columns {
-		if col == phone {
-			return i
-		}
-	}
-	return 0
 }
 
 // mapColumns maps a file's header onto the campaign's stored columns. The
