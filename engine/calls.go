@@ -57,14 +57,20 @@ func (e *Engine) ActiveCount(cid uint64) int {
 // nameKeys are variables that hold a lead's name, in order of preference.
 var nameKeys = []string{"name", "first_name", "firstname", "full_name", "contact", "customer"}
 
-// leadVariables is a lead's row as template variables, plus the built-ins.
-func leadVariables(c *Campaign, l *Lead) map[string]string {
+// leadColumns is a lead's row by column name (phone column excluded).
+func leadColumns(c *Campaign, l *Lead) map[string]string {
 	vars := make(map[string]string, len(c.Columns)+3)
 	for i, col := range c.Columns {
 		if i < len(l.Values) && i != c.PhoneColumn {
 			vars[col] = l.Values[i]
 		}
 	}
+	return vars
+}
+
+// leadVariables is a lead's row as template variables, plus the built-ins.
+func leadVariables(c *Campaign, l *Lead) map[string]string {
+	vars := leadColumns(c, l)
 	vars[VarPhone] = l.Phone
 	vars[VarCampaignName] = c.Name
 	vars[VarAttempt] = strconv.Itoa(l.Attempts)
@@ -273,9 +279,19 @@ func (e *Engine) record(cid, lid uint64, attempt int, startedAt time.Time, res C
 		if err := tx.PutAttempt(a); err != nil {
 			return err
 		}
+		data := LeadCompletedData{CampaignID: cid, CampaignName: c.Name, LeadID: lid, Phone: l.Phone,
+			Variables: leadColumns(c, l), Attempt: attempt, Status: l.Status, Disposition: disp, Outcome: res.Outcome,
+			Reason: res.Reason, Analysis: res.Analysis, StartedAt: startedAt, EndedAt: now, NextAttemptAt: a.NextAttemptAt}
+		if res.Analysis != nil {
+			data.Summary = res.Analysis.Summary
+		}
+		if err := e.emit(tx, c, EventLeadCompleted, lid, data); err != nil {
+			return err
+		}
 		ended, err = e.maybeComplete(tx, cid)
 		return err
 	})
+	e.wakeWebhooks()
 	if err != nil {
 		return fmt.Errorf("record attempt %d of lead %d: %w", attempt, lid, err)
 	}

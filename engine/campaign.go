@@ -171,6 +171,7 @@ func (e *Engine) mutate(ref string, a Action, fn func(Tx, *Campaign) error) erro
 		if err := checkAction(c, a); err != nil {
 			return err
 		}
+		from := c.State
 		if err := fn(tx, c); err != nil {
 			return err
 		}
@@ -178,7 +179,14 @@ func (e *Engine) mutate(ref string, a Action, fn func(Tx, *Campaign) error) erro
 			return nil
 		}
 		c.UpdatedAt = e.clock.Now()
-		return tx.PutCampaign(c)
+		if err := tx.PutCampaign(c); err != nil {
+			return err
+		}
+		why := "operator: " + string(a)
+		if c.EndReason != "" && c.State == StateCompleted {
+			why = c.EndReason
+		}
+		return e.emitStatus(tx, c, from, why)
 	})
 	if err != nil {
 		return fmt.Errorf("%s campaign %s: %w", a, ref, err)
@@ -187,6 +195,7 @@ func (e *Engine) mutate(ref string, a Action, fn func(Tx, *Campaign) error) erro
 	delete(e.windows, cid)
 	e.mu.Unlock()
 	e.log.Info("campaign "+string(a), "campaign", cid)
+	e.wakeWebhooks()
 	e.changed(cid)
 	return nil
 }

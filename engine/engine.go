@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -38,6 +39,14 @@ type Options struct {
 	Numbers          []Number
 	OrgMaxConcurrent int
 	TickInterval     time.Duration
+
+	// Webhooks: the signing secret (a campaign's webhookSecret overrides
+	// it; empty sends unsigned), the per-attempt timeout, the sender
+	// (default HTTPSender) and the User-Agent.
+	WebhookSecret  string
+	WebhookTimeout time.Duration
+	WebhookSender  WebhookSender
+	UserAgent      string
 }
 
 // DefaultTickInterval is the spec's 15-second dialer tick.
@@ -76,6 +85,12 @@ type Engine struct {
 	events *broker
 	stats  *callStats
 	sim    *simState // non-nil in dry-run mode (NewSimulation)
+
+	whWake      chan struct{}
+	whSecret    string
+	whTimeout   time.Duration
+	whSender    WebhookSender
+	whUserAgent string
 }
 
 type callKey struct {
@@ -127,6 +142,17 @@ func New(opts Options) (*Engine, error) {
 		e.numbers[n.ID] = n
 	}
 	e.pacer = newPacer()
+	e.whWake = make(chan struct{}, 1)
+	e.whSecret, e.whTimeout, e.whSender, e.whUserAgent = opts.WebhookSecret, opts.WebhookTimeout, opts.WebhookSender, opts.UserAgent
+	if e.whTimeout <= 0 {
+		e.whTimeout = DefaultWebhookTimeout
+	}
+	if e.whSender == nil {
+		e.whSender = HTTPSender{Client: &http.Client{}}
+	}
+	if e.whUserAgent == "" {
+		e.whUserAgent = "dialdeck/dev"
+	}
 	e.callCtx, e.cancelCall = context.WithCancel(context.Background())
 	if err := e.recover(); err != nil {
 		return nil, err
@@ -164,6 +190,10 @@ func (e *Engine) Numbers() []Number {
 // Run ticks until ctx is done: one tick at once, then every TickInterval.
 // It returns after in-flight calls have been hung up and recorded.
 func (e *Engine) Run(ctx context.Context) error {
+	var wh sync.WaitGroup
+	wh.Add(1)
+	go func() { defer wh.Done(); e.runWebhooks(ctx) }()
+	defer wh.Wait()
 	for {
 		if err := e.Tick(ctx); err != nil {
 			e.log.Error("dialer tick", "err", err)

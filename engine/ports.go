@@ -65,6 +65,8 @@ type Tx interface {
 	ScanDNC(fn func(DNCEntry) bool) error
 	DNCCount() (int, error)
 
+	OutboxTx
+
 	// Check recounts everything derived and reports each broken invariant.
 	Check(cid uint64) ([]string, error)
 }
@@ -133,4 +135,24 @@ type CallResult struct {
 // concurrent use.
 type CallPlacer interface {
 	Place(ctx context.Context, req CallRequest) CallResult
+}
+
+// OutboxTx is the webhook outbox part of a transaction: events are written in
+// the same transaction as the state change that causes them.
+type OutboxTx interface {
+	// PutOutbox stores an event, assigning Seq when 0, and keeps the due and
+	// per-lead order indexes for pending and failing events.
+	PutOutbox(ev *OutboxEvent) error
+	Outbox(seq uint64) (*OutboxEvent, error) // ErrNotFound
+	DeleteOutbox(seq uint64) error
+	// OutboxDue calls fn for pending/failing events with NextTry <= now,
+	// earliest first, until fn returns false.
+	OutboxDue(now time.Time, fn func(*OutboxEvent) bool) error
+	// OutboxFirstForLead is the oldest undelivered (pending or failing)
+	// event of a lead.
+	OutboxFirstForLead(cid, lid uint64) (seq uint64, ok bool, err error)
+	// ScanOutbox calls fn for every stored event with Seq > after.
+	ScanOutbox(after uint64, fn func(*OutboxEvent) bool) error
+	// NextOutboxTry is the earliest NextTry of a pending/failing event.
+	NextOutboxTry() (time.Time, bool, error)
 }

@@ -111,13 +111,18 @@ func (e *Engine) autoStart(c *Campaign) error {
 		if cur.State != StateScheduled {
 			return nil
 		}
+		from := cur.State
 		if err := e.startLocked(tx, cur, "scheduled start"); err != nil {
 			return err
 		}
 		cur.UpdatedAt = e.clock.Now()
 		*c = *cur
-		return tx.PutCampaign(cur)
+		if err := tx.PutCampaign(cur); err != nil {
+			return err
+		}
+		return e.emitStatus(tx, cur, from, "scheduled start at scheduledStartAt")
 	})
+	e.wakeWebhooks()
 	if err != nil {
 		return fmt.Errorf("auto-start campaign %q: %w", c.Name, err)
 	}
@@ -208,6 +213,11 @@ func (e *Engine) claim(c *Campaign, cw *campaignWindows, now time.Time, want int
 						if err := tx.PutLead(c.ID, l); err != nil {
 							return err
 						}
+						if err := e.emit(tx, c, EventLeadCompleted, l.ID, LeadCompletedData{CampaignID: c.ID, CampaignName: c.Name,
+							LeadID: l.ID, Phone: l.Phone, Variables: leadColumns(c, l), Attempt: l.Attempts, Status: l.Status,
+							Disposition: DispDNC, Reason: "on the DNC list: not dialed", StartedAt: now, EndedAt: now}); err != nil {
+							return err
+						}
 						blocked++
 						continue
 					}
@@ -229,6 +239,9 @@ func (e *Engine) claim(c *Campaign, cw *campaignWindows, now time.Time, want int
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	if blocked > 0 {
+		e.wakeWebhooks()
 	}
 	if ended {
 		e.hangUpCampaign(c.ID)
@@ -272,6 +285,7 @@ func (e *Engine) maybeComplete(tx Tx, cid uint64) (bool, error) {
 		return false, nil
 	}
 	now := e.clock.Now()
+	from := c.State
 	c.State, c.EndReason = StateCompleted, "every lead reached a final disposition"
 	if cnt.ByDisposition[DispFailed] == cnt.Leads {
 		c.State, c.EndReason = StateFailed, "every lead ended failed"
@@ -279,5 +293,8 @@ func (e *Engine) maybeComplete(tx Tx, cid uint64) (bool, error) {
 	c.EndedAt = &now
 	c.UpdatedAt = now
 	e.log.Info("campaign ended", "campaign", cid, "state", c.State, "why", c.EndReason)
-	return true, tx.PutCampaign(c)
+	if err := tx.PutCampaign(c); err != nil {
+		return false, err
+	}
+	return true, e.emitStatus(tx, c, from, c.EndReason)
 }
