@@ -113,7 +113,8 @@ func (a *app) close() {
 
 func engineOptions(cfg *config.Config, st engine.Store, placer engine.CallPlacer, clock engine.Clock, log *slog.Logger) engine.Options {
 	opts := engine.Options{Store: st, Placer: placer, Clock: clock, Logger: log,
-		OrgMaxConcurrent: cfg.Org.MaxConcurrentCalls, TickInterval: cfg.Engine.TickInterval}
+		OrgMaxConcurrent: cfg.Org.MaxConcurrentCalls, TickInterval: cfg.Engine.TickInterval,
+		WebhookSecret: cfg.Webhooks.Secret.Reveal(), WebhookTimeout: cfg.Webhooks.Timeout, UserAgent: "dialdeck/" + version}
 	for _, ag := range cfg.Agents {
 		opts.Agents = append(opts.Agents, engine.Agent{ID: ag.ID, Prompt: ag.Prompt, WelcomeMessage: ag.WelcomeMessage, Analysis: ag.Analysis})
 	}

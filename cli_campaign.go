@@ -78,7 +78,6 @@ func cmdCampaignCreate(g *globals, args []string) error {
 		if err != nil {
 			return err
 		}
-		warnWebhook(g, c)
 		if *asJSON {
 			return writeJSON(g.stdout, c)
 		}
@@ -219,7 +218,6 @@ func cmdCampaignShow(g *globals, args []string) error {
 		}
 		fmt.Fprintf(w, "  retry          up to %d attempts, %d min backoff, on %s\n", c.RetryPolicy.MaxAttempts, c.RetryPolicy.BackoffMinutes, orNone(strings.Join(c.RetryPolicy.RetryOn, ", ")))
 		fmt.Fprintf(w, "  webhookUrl     %s\n", orNone(c.WebhookURL))
-		warnWebhook(g, c)
 		if c.ScheduledStartAt != nil {
 			fmt.Fprintf(w, "  scheduled at   %s\n", c.ScheduledStartAt.Format(time.RFC3339))
 		}
@@ -345,11 +343,4 @@ func printReport(w io.Writer, r *engine.Report) {
 		fmt.Fprintf(w, " %s=%d", d, r.ByDisposition[d])
 	}
 	fmt.Fprintln(w)
-}
-
-// warnWebhook says loudly that webhook delivery does not exist yet.
-func warnWebhook(g *globals, c *engine.Campaign) {
-	if c.WebhookURL != "" {
-		fmt.Fprintf(g.stderr, "dialdeck: WARNING: webhook delivery is NOT IMPLEMENTED in this build yet; %s will receive nothing\n", c.WebhookURL)
-	}
 }

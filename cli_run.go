@@ -42,6 +42,8 @@ func cmdRun(g *globals, args []string) error {
 	done := make(chan error, 1)
 	go func() { done <- a.eng.Run(runCtx) }()
 	poll := time.NewTicker(500 * time.Millisecond)
+	var exiting bool
+	var graceUntil time.Time
 	defer poll.Stop()
 	for {
 		select {
@@ -49,13 +51,29 @@ func cmdRun(g *globals, args []string) error {
 			a.log.Info("dialdeck engine stopped")
 			return err
 		case <-poll.C:
-			if *exitWhenDone && allDone(a.eng) {
-				a.log.Info("every campaign is done; exiting (--exit-when-done)")
+			if *exitWhenDone && !exiting && allDone(a.eng) {
+				exiting = true
+				graceUntil = time.Now().Add(webhookGrace)
+				a.log.Info("every campaign is done; exiting once due webhooks are sent (--exit-when-done)")
+			}
+			if exiting {
+				soon, later, dead, err := a.eng.WebhookBacklog(10 * time.Second)
+				if err == nil && soon > 0 && time.Now().Before(graceUntil) {
+					continue
+				}
+				if soon+later+dead > 0 {
+					a.log.Warn("webhook events still queued; they are delivered the next time the engine runs",
+						"dueSoon", soon, "waitingRetry", later, "dead", dead)
+				}
 				cancel()
 			}
 		}
 	}
 }
+
+// webhookGrace is how long --exit-when-done waits for webhook events that are
+// due (or retried) within seconds before it exits anyway.
+const webhookGrace = 30 * time.Second
 
 // allDone: nothing is running or scheduled and no call is live.
 func allDone(e *engine.Engine) bool {

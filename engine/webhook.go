@@ -432,3 +432,23 @@ func (e *Engine) webhookHeader(id, secret string, ts int64, body []byte) http.He
 	}
 	return h
 }
+
+// WebhookBacklog counts undelivered events: those due within soon, those
+// waiting longer for a retry, and dead letters.
+func (e *Engine) WebhookBacklog(soon time.Duration) (dueSoon, later, dead int, err error) {
+	limit := e.clock.Now().Add(soon)
+	err = e.store.View(func(tx Tx) error {
+		return tx.ScanOutbox(0, func(ev *OutboxEvent) bool {
+			switch {
+			case ev.State == OutboxDead:
+				dead++
+			case ev.NextTry.After(limit):
+				later++
+			default:
+				dueSoon++
+			}
+			return true
+		})
+	})
+	return dueSoon, later, dead, err
+}

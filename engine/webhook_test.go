@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,10 +152,9 @@ func TestWebhooksDeliveredAtLeastOnceSignedAndInOrderPerLead(t *testing.T) {
 		}
 	})
 	h, c := webhookHarness(t, rcv, 300*time.Millisecond)
-	n := 0
+	var n atomic.Int32 // calls end concurrently
 	h.placer.result = func(req engine.CallRequest) engine.CallResult {
-		n++
-		if req.Attempt < 2 && n%2 == 0 {
+		if req.Attempt < 2 && n.Add(1)%2 == 0 {
 			return engine.CallResult{Outcome: engine.OutcomeBusy}
 		}
 		return engine.CallResult{Outcome: engine.OutcomeAnswered, Analysis: &engine.Analysis{LeadQualified: true, NextAction: "qualified", Summary: "yes"}}
