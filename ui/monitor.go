@@ -348,19 +348,26 @@ func (s *monitorScreen) headerLines(d *monitorData, now time.Time) []string {
 	}
 }
 
-// counterLines shows every disposition, five to a line.
+// counterLines shows every disposition, flowed over two lines (one more
+// only if a count grows very large).
 func (s *monitorScreen) counterLines(d *monitorData) []string {
-	cell := s.w / 5
-	var lines []string
-	var b strings.Builder
-	for i, disp := range engine.Dispositions {
-		if i > 0 && i%5 == 0 {
-			lines = append(lines, b.String())
-			b.Reset()
+	lines := []string{""}
+	for _, disp := range engine.Dispositions {
+		cell := fmt.Sprintf("%s %d", disp, d.r.ByDisposition[disp])
+		last := &lines[len(lines)-1]
+		switch {
+		case *last == "":
+			*last = cell
+		case ansi.StringWidth(*last)+3+len(cell) <= s.w:
+			*last += " · " + cell
+		default:
+			lines = append(lines, cell)
 		}
-		b.WriteString(pad(fmt.Sprintf("%s %d", disp, d.r.ByDisposition[disp]), cell-1) + " ")
 	}
-	return append(lines, b.String())
+	for len(lines) < 2 {
+		lines = append(lines, "")
+	}
+	return lines
 }
 
 func (s *monitorScreen) callLines(d *monitorData, now time.Time) []string {
