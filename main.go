@@ -43,9 +43,9 @@ type globals struct {
 	config   string
 	db       string
 	readonly bool // --readonly: the TUI shows but changes nothing
-	stdout io.Writer
-	stderr io.Writer
-	stdin  io.Reader
+	stdout   io.Writer
+	stderr   io.Writer
+	stdin    io.Reader
 }
 
 type command struct {
