@@ -170,14 +170,15 @@ func parseGlobals(g *globals, args []string) ([]string, error) {
 		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		if strings.HasPrefix(a, "-") && name == "readonly" {
 			// A boolean flag: --readonly, or --readonly=false to undo it.
-			g.readonly = true
+			ro := true
 			if hasVal {
 				b, err := strconv.ParseBool(val)
 				if err != nil {
 					return nil, fmt.Errorf("flag --readonly takes true or false, not %q", val)
 				}
-				g.readonly = b
+				ro = b
 			}
+			g.readonly = ro
 			continue
 		}
 		if !strings.HasPrefix(a, "-") || (name != "config" && name != "db") {
