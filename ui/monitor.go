@@ -384,7 +384,7 @@ func (s *monitorScreen) callLines(d *monitorData, now time.Time) []string {
 		if i >= s.callRows {
 			break
 		}
-		lines = append(lines, pad(engine.MaskPhone(c.Phone), 16)+" "+pad(c.Name, 12)+" "+pad(c.Progress.State, 8)+" "+
+		lines = append(lines, pad(engine.MaskPhone(c.Phone), 16)+" "+pad(c.Name, 12)+" "+pad(c.Progress.State, 9)+" "+
 			padLeft(dur(now.Sub(c.ClaimedAt)), 6)+"  "+oneLine(c.Progress.LastLine))
 	}
 	for len(lines) < s.callRows+1 {
