@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	_ "time/tzdata" // a dialer box without /usr/share/zoneinfo still knows every zone
@@ -39,11 +40,12 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 
 // globals are the flags every command takes.
 type globals struct {
-	config string
-	db     string
-	stdout io.Writer
-	stderr io.Writer
-	stdin  io.Reader
+	config   string
+	db       string
+	readonly bool // --readonly: the TUI shows but changes nothing
+	stdout   io.Writer
+	stderr   io.Writer
+	stdin    io.Reader
 }
 
 type command struct {
@@ -89,7 +91,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `dialdeck - outbound AI-voice campaigns from a terminal
 
 Usage:
-  dialdeck [--config FILE] [--db FILE]            open the live TUI (see note below)
+  dialdeck [--config FILE] [--db FILE] [--readonly]   open the live TUI
   dialdeck [--config FILE] [--db FILE] COMMAND ...
 
 Commands:
@@ -101,6 +103,7 @@ Commands:
 Global flags (before or after the command):
   --config FILE   config file (default: ./dialdeck.toml, else the built-in example.toml)
   --db FILE       database file (overrides [engine] database)
+  --readonly      TUI only: watch, with every action key disabled
 
 A <campaign> is an id or an exact name. Exit status: 0 ok, 1 error, 2 usage.
 `)
@@ -162,12 +165,25 @@ func report(g *globals, err error) int {
 	return exitErr
 }
 
-// parseGlobals takes --config and --db from anywhere in args.
+// parseGlobals takes --config, --db and --readonly from anywhere in args.
 func parseGlobals(g *globals, args []string) ([]string, error) {
 	var rest []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && name == "readonly" {
+			// A boolean flag: --readonly, or --readonly=false to undo it.
+			ro := true
+			if hasVal {
+				b, err := strconv.ParseBool(val)
+				if err != nil {
+					return nil, fmt.Errorf("flag --readonly takes true or false, not %q", val)
+				}
+				ro = b
+			}
+			g.readonly = ro
+			continue
+		}
 		if !strings.HasPrefix(a, "-") || (name != "config" && name != "db") {
 			rest = append(rest, a)
 			continue
@@ -215,16 +231,4 @@ func flagHelp(fs *flag.FlagSet) string {
 		fmt.Fprintf(&b, "  --%s  %s\n", f.Name, f.Usage)
 	})
 	return strings.TrimRight(b.String(), "\n")
-}
-
-// runTUI will open the interactive monitor. It is not built yet: say so.
-func runTUI(g *globals) int {
-	fmt.Fprint(g.stderr, `
-  *** The interactive TUI is NOT IMPLEMENTED YET in this build. ***
-  Everything it will do is available from the command line today:
-  create a campaign, import leads, start it, then "dialdeck run --headless".
-
-`)
-	usage(g.stderr)
-	return exitUsage
 }

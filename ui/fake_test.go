@@ -1,0 +1,232 @@
+package ui
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/dialdeck/dialdeck/engine"
+)
+
+// fixedNow is the fake clock: Monday 2026-05-04 10:30 UTC, 16:00 in Kolkata.
+var fixedNow = time.Date(2026, 5, 4, 10, 30, 0, 0, time.UTC)
+
+// fakeEngine is a ui.Engine with fixed data, so rendered screens are
+// stable. Lifecycle calls follow the spec's table and are recorded.
+type fakeEngine struct {
+	mu        sync.Mutex
+	campaigns []*engine.Campaign
+	leads     map[uint64][]*engine.Lead
+	calls     []engine.ActiveCall
+	actions   []string
+	failWith  error // returned by every action when set
+	leadReads int
+}
+
+func newFakeEngine() *fakeEngine {
+	started := fixedNow.Add(-90 * time.Minute)
+	f := &fakeEngine{leads: map[uint64][]*engine.Lead{}}
+	f.campaigns = []*engine.Campaign{
+		{ID: 1, State: engine.StateRunning, StartedAt: &started,
+			CampaignSpec: engine.CampaignSpec{Name: "Q2 Renewals — Mumbai", AgentID: "sim-agent", PhoneNumberID: "pn_demo", MaxConcurrent: 5,
+				Schedule: engine.Schedule{Timezone: "Asia/Kolkata", WindowStart: "10:00", WindowEnd: "18:00", Weekdays: []int{1, 2, 3, 4, 5}}},
+			Columns: []string{"phone", "first_name", "company", "policy_type"}, PhoneColumn: 0},
+		{ID: 2, State: engine.StateDraft,
+			CampaignSpec: engine.CampaignSpec{Name: "Demo renewals", MaxConcurrent: 4,
+				Schedule: engine.Schedule{Timezone: "UTC", WindowStart: "00:00", WindowEnd: "00:00", Weekdays: []int{1, 2, 3, 4, 5, 6, 7}}}},
+		{ID: 3, State: engine.StatePaused,
+			CampaignSpec: engine.CampaignSpec{Name: "NPS survey", MaxConcurrent: 2,
+				Schedule: engine.Schedule{Timezone: "America/New_York", WindowStart: "09:00", WindowEnd: "17:00", Weekdays: []int{1, 2, 3, 4, 5}}}},
+		{ID: 4, State: engine.StateCompleted,
+			CampaignSpec: engine.CampaignSpec{Name: "March collections", MaxConcurrent: 3,
+				Schedule: engine.Schedule{Timezone: "Europe/London", WindowStart: "09:00", WindowEnd: "17:00", Weekdays: []int{1, 2, 3, 4, 5}}}},
+	}
+	names := []string{"Arjun", "Maria", "James", "Priya", "Daniel", "Sofia", "Wei", "Olivia", "Mateo", "Aisha"}
+	var ls []*engine.Lead
+	for i := 1; i <= 45; i++ {
+		l := &engine.Lead{ID: uint64(i), Phone: fmt.Sprintf("+9198765%05d", i), Status: engine.LeadPending,
+			Values: []string{fmt.Sprintf("+9198765%05d", i), names[i%len(names)], "Acme", "Health"}}
+		switch {
+		case i%7 == 0:
+			l.Status, l.Disposition, l.Attempts = engine.LeadDone, engine.DispQualified, 1
+		case i%5 == 0:
+			l.Status, l.Disposition, l.Attempts, l.NextAt = engine.LeadRetry, engine.DispBusy, 1, fixedNow.Add(42*time.Minute)
+		case i <= 2:
+			l.Status, l.Attempts = engine.LeadDialing, 1
+		}
+		ls = append(ls, l)
+	}
+	f.leads[1] = ls
+	f.calls = []engine.ActiveCall{
+		{CampaignID: 1, LeadID: 1, Attempt: 1, Phone: ls[0].Phone, Name: "Maria", ClaimedAt: fixedNow.Add(-75 * time.Second),
+			Progress: engine.CallProgress{State: "talking", LastLine: "agent: Hi Maria, this is Ava calling from Acme about your Health policy renewal."}},
+		{CampaignID: 1, LeadID: 2, Attempt: 1, Phone: ls[1].Phone, Name: "James", ClaimedAt: fixedNow.Add(-4 * time.Second),
+			Progress: engine.CallProgress{State: "ringing"}},
+	}
+	return f
+}
+
+func (f *fakeEngine) find(ref string) (*engine.Campaign, error) {
+	for _, c := range f.campaigns {
+		if fmt.Sprint(c.ID) == ref || c.Name == ref {
+			return c, nil
+		}
+	}
+	return nil, engine.ErrNotFound
+}
+
+func (f *fakeEngine) Campaigns() ([]*engine.Campaign, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]*engine.Campaign, len(f.campaigns))
+	for i, c := range f.campaigns {
+		cc := *c
+		out[i] = &cc
+	}
+	return out, nil
+}
+
+func (f *fakeEngine) Report(ref string) (*engine.Report, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.find(ref)
+	if err != nil {
+		return nil, err
+	}
+	r := &engine.Report{CampaignID: c.ID, Name: c.Name, State: c.State, MaxConcurrent: c.MaxConcurrent,
+		ByStatus: map[engine.LeadStatus]uint64{}, ByDisposition: map[engine.Disposition]uint64{}, At: fixedNow}
+	w, _ := engine.NewWindow(c.Schedule)
+	r.Schedule = w.String()
+	r.WindowOpen = w.Open(fixedNow)
+	if r.WindowOpen {
+		if t := w.NextClose(fixedNow); !t.IsZero() {
+			r.WindowChangeAt = &t
+		}
+	} else if t := w.NextOpen(fixedNow); !t.IsZero() {
+		r.WindowChangeAt = &t
+	}
+	for _, l := range f.leads[c.ID] {
+		r.Leads++
+		r.ByStatus[l.Status]++
+		if l.Disposition != "" {
+			r.ByDisposition[l.Disposition]++
+		}
+		r.Attempts += uint64(l.Attempts)
+		if l.Status == engine.LeadDone {
+			r.Terminal++
+		}
+	}
+	if c.ID == 4 {
+		r.Leads, r.Terminal, r.Attempts = 120, 120, 180
+		r.ByDisposition[engine.DispQualified] = 31
+	}
+	if r.Leads > 0 {
+		r.Progress = float64(r.Terminal) / float64(r.Leads)
+	}
+	for _, a := range f.calls {
+		if a.CampaignID == c.ID {
+			r.Active++
+		}
+	}
+	return r, nil
+}
+
+func (f *fakeEngine) act(name string, ref string, a engine.Action, to engine.CampaignState) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, name+" "+ref)
+	if f.failWith != nil {
+		return f.failWith
+	}
+	c, err := f.find(ref)
+	if err != nil {
+		return err
+	}
+	if !engine.Can(c.State, a) {
+		return &engine.RefusalError{Campaign: c.Name, State: c.State, Action: a}
+	}
+	c.State = to
+	return nil
+}
+
+func (f *fakeEngine) Start(ref string) error {
+	return f.act("start", ref, engine.ActStart, engine.StateRunning)
+}
+func (f *fakeEngine) Pause(ref string) error {
+	return f.act("pause", ref, engine.ActPause, engine.StatePaused)
+}
+func (f *fakeEngine) Resume(ref string) error {
+	return f.act("resume", ref, engine.ActResume, engine.StateRunning)
+}
+func (f *fakeEngine) Stop(ref string) error {
+	return f.act("stop", ref, engine.ActStop, engine.StateCompleted)
+}
+func (f *fakeEngine) DeleteCampaign(ref string) error {
+	if err := f.act("delete", ref, engine.ActDelete, ""); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, c := range f.campaigns {
+		if fmt.Sprint(c.ID) == ref {
+			f.campaigns = append(f.campaigns[:i], f.campaigns[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+func (f *fakeEngine) ActiveCalls(cid uint64) []engine.ActiveCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []engine.ActiveCall
+	for _, a := range f.calls {
+		if cid == 0 || a.CampaignID == cid {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (f *fakeEngine) ActiveCount(cid uint64) int { return len(f.ActiveCalls(cid)) }
+
+func (f *fakeEngine) CallsPerMinute(cid uint64) []int {
+	out := make([]int, 30)
+	for i := range out {
+		out[i] = (i * 7) % 5
+	}
+	return out
+}
+
+func (f *fakeEngine) Leads(cid, after uint64, limit int, match func(*engine.Lead) bool) ([]*engine.Lead, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.leadReads++
+	var out []*engine.Lead
+	for _, l := range f.leads[cid] {
+		if l.ID > after && (match == nil || match(l)) && len(out) < limit {
+			cp := *l
+			out = append(out, &cp)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeEngine) WhyNot(cid, lid uint64) (*engine.WhyNot, error) {
+	for _, l := range f.leads[cid] {
+		if l.ID == lid {
+			return &engine.WhyNot{LeadID: lid, Phone: l.Phone, Status: l.Status, Attempts: l.Attempts, MaxAttempts: 3,
+				Gate: engine.GateCampaignCap, Message: "due, but campaign concurrency full"}, nil
+		}
+	}
+	return nil, engine.ErrNotFound
+}
+
+func (f *fakeEngine) NextTick() time.Time   { return fixedNow.Add(7 * time.Second) }
+func (f *fakeEngine) OrgMaxConcurrent() int { return 6 }
+func (f *fakeEngine) Now() time.Time        { return fixedNow }
+func (f *fakeEngine) lastActions() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.actions...)
+}
