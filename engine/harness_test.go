@@ -87,7 +87,7 @@ func (p *testPlacer) activeNow() int {
 }
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	e      *engine.Engine
 	store  *storage.Store
 	clock  *engine.FakeClock
@@ -98,7 +98,7 @@ type harness struct {
 // monday10 is Monday 2026-12-07 10:00 in Asia/Kolkata.
 var monday10 = time.Date(2026, 12, 7, 4, 30, 0, 0, time.UTC)
 
-func newHarness(t *testing.T, org int, mod func(*engine.Options)) *harness {
+func newHarness(t testing.TB, org int, mod func(*engine.Options)) *harness {
 	t.Helper()
 	st, err := storage.Open(filepath.Join(t.TempDir(), "t.db"), storage.Options{})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,6 +29,10 @@ const DefaultWebhookTimeout = 10 * time.Second
 
 // webhookBatch is how many due events one delivery pass reads.
 const webhookBatch = 50
+
+// webhookParallel is how many deliveries (to different leads) run at once,
+// so one stalled receiver does not hold up every other event.
+const webhookParallel = 4
 
 // WebhookSender performs one HTTP delivery. The default posts with
 // net/http; tests and embedders may replace it.
@@ -213,9 +218,16 @@ func (e *Engine) DeliverWebhooks(ctx context.Context) time.Duration {
 		// events wait while an earlier one is failing.
 		attempted := map[callKey]bool{}
 		var blockedUntil time.Time
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			results []deliveryResult
+			slots   = make(chan struct{}, webhookParallel)
+			secrets = map[uint64]string{}
+		)
 		for _, ev := range due {
 			if ctx.Err() != nil {
-				return 0
+				break
 			}
 			k := callKey{ev.CampaignID, ev.LeadID}
 			if ev.LeadID != 0 {
@@ -235,8 +247,27 @@ func (e *Engine) DeliverWebhooks(ctx context.Context) time.Duration {
 				}
 				attempted[k] = true
 			}
-			e.deliver(ctx, ev)
+			secret, known := secrets[ev.CampaignID]
+			if !known {
+				secret = e.secretFor(ev.CampaignID)
+				secrets[ev.CampaignID] = secret
+			}
 			sent++
+			slots <- struct{}{}
+			wg.Add(1)
+			go func(ev *OutboxEvent) {
+				defer wg.Done()
+				r := e.attempt(ctx, ev, secret)
+				mu.Lock()
+				results = append(results, r)
+				mu.Unlock()
+				<-slots
+			}(ev)
+		}
+		wg.Wait()
+		e.recordDeliveries(results)
+		if ctx.Err() != nil {
+			return 0
 		}
 		if len(due) < webhookBatch || sent == 0 {
 			if !hasNext {
@@ -271,68 +302,92 @@ func (e *Engine) firstForLead(cid, lid uint64) (*OutboxEvent, bool, error) {
 	return first, first != nil, err
 }
 
-// deliver makes one attempt and records its result; true when delivered.
-func (e *Engine) deliver(ctx context.Context, ev *OutboxEvent) bool {
+// deliveryResult is the outcome of one delivery attempt.
+type deliveryResult struct {
+	ev  *OutboxEvent
+	ok  bool
+	why string
+	at  time.Time
+}
+
+// secretFor is the signing secret of a campaign's events.
+func (e *Engine) secretFor(cid uint64) string {
 	secret := e.whSecret
-	var c *Campaign
 	_ = e.store.View(func(tx Tx) error {
-		var err error
-		c, err = tx.Campaign(ev.CampaignID)
-		return err
+		if c, err := tx.Campaign(cid); err == nil && c.WebhookSecret != "" {
+			secret = c.WebhookSecret
+		}
+		return nil
 	})
-	if c != nil && c.WebhookSecret != "" {
-		secret = c.WebhookSecret
-	}
+	return secret
+}
+
+// attempt makes one delivery attempt; it writes nothing.
+func (e *Engine) attempt(ctx context.Context, ev *OutboxEvent, secret string) deliveryResult {
 	h := e.webhookHeader(ev.ID, secret, e.clock.Now().Unix(), ev.Body)
 	actx, cancel := context.WithTimeout(ctx, e.whTimeout)
 	status, excerpt, err := e.whSender.Send(actx, ev.URL, h, ev.Body)
 	cancel()
-	ok := err == nil && status >= 200 && status < 300
-	var why string
+	r := deliveryResult{ev: ev, ok: err == nil && status >= 200 && status < 300, at: e.clock.Now()}
 	switch {
-	case ok:
-	case errors.Is(err, context.DeadlineExceeded):
-		why = fmt.Sprintf("no answer within %s", e.whTimeout)
-	case err != nil:
-		why = err.Error()
-	default:
-		why = fmt.Sprintf("HTTP %d", status)
-		if excerpt != "" {
-			why += ": " + excerpt
-		}
-	}
-	now := e.clock.Now()
-	uerr := e.store.Update(func(tx Tx) error {
-		cur, err := tx.Outbox(ev.Seq)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if ok {
-			return tx.DeleteOutbox(ev.Seq)
-		}
-		cur.Attempts++
-		cur.LastError = why
-		cur.LastTryAt = &now
-		if cur.Attempts > len(webhookSchedule) {
-			cur.State = OutboxDead
-		} else {
-			cur.State = OutboxFailing
-			cur.NextTry = now.Add(jitter(webhookSchedule[cur.Attempts-1]))
-		}
-		return tx.PutOutbox(cur)
-	})
-	if uerr != nil {
-		e.log.Error("webhook outbox update", "seq", ev.Seq, "err", uerr)
-	}
-	if ok {
+	case r.ok:
 		e.log.Debug("webhook delivered", "id", ev.ID, "type", ev.Type, "status", status)
-	} else {
-		e.log.Warn("webhook delivery failed", "id", ev.ID, "type", ev.Type, "attempt", ev.Attempts+1, "err", why)
+		return r
+	case errors.Is(err, context.DeadlineExceeded):
+		r.why = fmt.Sprintf("no answer within %s", e.whTimeout)
+	case err != nil:
+		r.why = err.Error()
+	default:
+		r.why = fmt.Sprintf("HTTP %d", status)
+		if excerpt != "" {
+			r.why += ": " + excerpt
+		}
 	}
-	return ok
+	e.log.Warn("webhook delivery failed", "id", ev.ID, "type", ev.Type, "attempt", ev.Attempts+1, "err", r.why)
+	return r
+}
+
+// recordDeliveries stores a pass's results in one transaction (one fsync
+// for the batch). A crash before it commits only means those events are sent
+// again: delivery is at least once, and receivers dedupe on webhook-id.
+func (e *Engine) recordDeliveries(results []deliveryResult) {
+	if len(results) == 0 {
+		return
+	}
+	err := e.store.Update(func(tx Tx) error {
+		for _, r := range results {
+			cur, err := tx.Outbox(r.ev.Seq)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if r.ok {
+				if err := tx.DeleteOutbox(cur.Seq); err != nil {
+					return err
+				}
+				continue
+			}
+			at := r.at
+			cur.Attempts++
+			cur.LastError = r.why
+			cur.LastTryAt = &at
+			if cur.Attempts > len(webhookSchedule) {
+				cur.State = OutboxDead
+			} else {
+				cur.State = OutboxFailing
+				cur.NextTry = at.Add(jitter(webhookSchedule[cur.Attempts-1]))
+			}
+			if err := tx.PutOutbox(cur); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.log.Error("webhook outbox update", "events", len(results), "err", err)
+	}
 }
 
 // jitter spreads retries by ±10% so a recovering receiver is not hit by
