@@ -149,7 +149,7 @@ type OutboxTx interface {
 	// earliest first, until fn returns false.
 	OutboxDue(now time.Time, fn func(*OutboxEvent) bool) error
 	// OutboxFirstForLead is the oldest undelivered (pending or failing)
-	// event of a lead.
+	// event of a lead (lid 0: of the campaign's own events).
 	OutboxFirstForLead(cid, lid uint64) (seq uint64, ok bool, err error)
 	// ScanOutbox calls fn for every stored event with Seq > after.
 	ScanOutbox(after uint64, fn func(*OutboxEvent) bool) error

@@ -229,24 +229,27 @@ func (e *Engine) DeliverWebhooks(ctx context.Context) time.Duration {
 			if ctx.Err() != nil {
 				break
 			}
+			// Oldest first per lead (and per campaign for its own events):
+			// when an older event is due it goes in this one's place.
 			k := callKey{ev.CampaignID, ev.LeadID}
-			if ev.LeadID != 0 {
-				if attempted[k] {
-					continue
-				}
-				first, ok, err := e.firstForLead(ev.CampaignID, ev.LeadID)
-				if err != nil {
-					e.log.Error("webhook order check", "err", err)
-					continue
-				}
-				if ok && first.Seq < ev.Seq {
+			if attempted[k] {
+				continue
+			}
+			first, ok, err := e.firstForLead(ev.CampaignID, ev.LeadID)
+			if err != nil {
+				e.log.Error("webhook order check", "err", err)
+				continue
+			}
+			if ok && first.Seq < ev.Seq {
+				if first.NextTry.After(now) {
 					if blockedUntil.IsZero() || first.NextTry.Before(blockedUntil) {
 						blockedUntil = first.NextTry
 					}
 					continue
 				}
-				attempted[k] = true
+				ev = first
 			}
+			attempted[k] = true
 			secret, known := secrets[ev.CampaignID]
 			if !known {
 				secret = e.secretFor(ev.CampaignID)
@@ -258,6 +261,10 @@ func (e *Engine) DeliverWebhooks(ctx context.Context) time.Duration {
 			go func(ev *OutboxEvent) {
 				defer wg.Done()
 				r := e.attempt(ctx, ev, secret)
+				if ctx.Err() != nil {
+					<-slots
+					return // shutting down: not the receiver's failure, retry as is
+				}
 				mu.Lock()
 				results = append(results, r)
 				mu.Unlock()

@@ -293,3 +293,78 @@ func TestStalledReceiverDoesNotSlowTheDialer(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// putEvents stores outbox events directly (what record and mutate write).
+func putEvents(t *testing.T, h *harness, evs ...*engine.OutboxEvent) {
+	t.Helper()
+	if err := h.store.Update(func(tx engine.Tx) error {
+		for _, ev := range evs {
+			if err := tx.PutOutbox(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A backlog larger than one delivery pass, where each lead's newer event is
+// due before its older one's retry, must still drain (oldest first).
+func TestWebhookBacklogOfBlockedLeadsDrains(t *testing.T) {
+	rcv := newReceiver(t, func(string, int) int { return 200 })
+	h, c := webhookHarness(t, rcv, time.Second)
+	t0 := h.clock.Now()
+	for lead := uint64(1); lead <= 60; lead++ {
+		older := &engine.OutboxEvent{ID: fmt.Sprint("old", lead), Type: engine.EventLeadCompleted, CampaignID: c.ID, LeadID: lead,
+			URL: rcv.srv.URL, Body: []byte(fmt.Sprintf(`{"type":"campaign.lead_completed","data":{"leadId":%d,"attempt":1}}`, lead)),
+			State: engine.OutboxFailing, Attempts: 2, NextTry: t0.Add(2 * time.Hour)}
+		newer := &engine.OutboxEvent{ID: fmt.Sprint("new", lead), Type: engine.EventLeadCompleted, CampaignID: c.ID, LeadID: lead,
+			URL: rcv.srv.URL, Body: []byte(fmt.Sprintf(`{"type":"campaign.lead_completed","data":{"leadId":%d,"attempt":2}}`, lead)),
+			State: engine.OutboxPending, NextTry: t0.Add(time.Hour)}
+		putEvents(t, h, older, newer)
+	}
+	h.clock.Set(t0.Add(3 * time.Hour))
+	drain(t, h, c)
+	last := map[uint64]int{}
+	for _, r := range rcv.receipts() {
+		if r.attempt <= last[r.leadID] {
+			t.Fatalf("lead %d: attempt %d after %d", r.leadID, r.attempt, last[r.leadID])
+		}
+		last[r.leadID] = r.attempt
+	}
+	if len(last) != 60 {
+		t.Fatalf("%d leads delivered, want 60", len(last))
+	}
+}
+
+// A campaign's own events (status changes) keep their order too.
+func TestWebhookCampaignEventsInOrder(t *testing.T) {
+	fails := map[string]bool{"paused-1": true}
+	var mu sync.Mutex
+	rcv := newReceiver(t, func(id string, try int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if fails[id] && try == 1 {
+			return 500
+		}
+		return 200
+	})
+	h, c := webhookHarness(t, rcv, time.Second)
+	now := h.clock.Now()
+	for i, id := range []string{"paused-1", "resumed", "paused-2"} {
+		putEvents(t, h, &engine.OutboxEvent{ID: id, Type: engine.EventStatusChanged, CampaignID: c.ID, URL: rcv.srv.URL,
+			Body: []byte(`{}`), State: engine.OutboxPending, NextTry: now.Add(time.Duration(i) * time.Millisecond)})
+	}
+	h.clock.Advance(time.Second)
+	drain(t, h, c)
+	var order []string
+	for _, r := range rcv.receipts() {
+		if r.accepted {
+			order = append(order, r.id)
+		}
+	}
+	if fmt.Sprint(order) != "[paused-1 resumed paused-2]" {
+		t.Fatalf("campaign events delivered as %v", order)
+	}
+}

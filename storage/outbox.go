@@ -15,7 +15,7 @@ import (
 //
 //	events  seq u64 -> JSON of engine.OutboxEvent
 //	due     nextTry ms u64 | seq u64 -> ""        (pending and failing only)
-//	lead    cid u64 | lid u64 | seq u64 -> ""     (pending and failing lead events only)
+//	lead    cid u64 | lid u64 | seq u64 -> ""     (pending and failing; lid 0 for campaign events)
 //
 // Delivered events are deleted, so the buckets hold only the backlog.
 var (
@@ -105,10 +105,8 @@ func (t *tx) PutOutbox(ev *engine.OutboxEvent) error {
 		if err := ob.due.Put(outDueKey(ev), []byte{}); err != nil {
 			return err
 		}
-		if ev.LeadID != 0 {
-			if err := ob.lead.Put(outLeadKey(ev.CampaignID, ev.LeadID, ev.Seq), []byte{}); err != nil {
-				return err
-			}
+		if err := ob.lead.Put(outLeadKey(ev.CampaignID, ev.LeadID, ev.Seq), []byte{}); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -121,10 +119,7 @@ func unindexOutbox(ob *outboxBuckets, ev *engine.OutboxEvent) error {
 	if err := ob.due.Delete(outDueKey(ev)); err != nil {
 		return err
 	}
-	if ev.LeadID != 0 {
-		return ob.lead.Delete(outLeadKey(ev.CampaignID, ev.LeadID, ev.Seq))
-	}
-	return nil
+	return ob.lead.Delete(outLeadKey(ev.CampaignID, ev.LeadID, ev.Seq))
 }
 
 // Outbox reads one event.
