@@ -150,9 +150,19 @@ func (e *Engine) launch(c *Campaign, l *Lead, now time.Time) {
 			case <-ctx.Done():
 			}
 		}
-		var err error
+		// A call that waited for its calls-per-second slot is checked again:
+		// the campaign may have been paused or stopped, the window may have
+		// closed, or the number may have joined the DNC list meanwhile.
+		why := ""
 		if ctx.Err() != nil {
+			why = "hung up before dialing"
+		} else if slotTimer != nil {
+			why = e.undialable(c.ID, l)
+		}
+		var err error
+		if why != "" {
 			// Never dialed: give the lead its attempt back.
+			e.log.Info("queued call not placed", "campaign", c.ID, "lead", l.ID, "why", why)
 			err = e.release(c.ID, l.ID, l.Attempts)
 		} else {
 			e.progress(key, CallProgress{State: "dialing"})
@@ -170,6 +180,37 @@ func (e *Engine) launch(c *Campaign, l *Lead, now time.Time) {
 		e.events.publish(Event{Kind: EventCall, CampaignID: c.ID, At: e.clock.Now()})
 		e.changed(c.ID)
 	}()
+}
+
+// undialable says why a claimed lead must not be dialed now ("" if it may).
+func (e *Engine) undialable(cid uint64, l *Lead) string {
+	var why string
+	err := e.store.View(func(tx Tx) error {
+		c, err := tx.Campaign(cid)
+		if err != nil {
+			return err
+		}
+		if c.State != StateRunning {
+			why = "campaign is " + string(c.State)
+			return nil
+		}
+		if on, err := tx.DNCHas(l.Phone); err != nil || on {
+			why = "number joined the DNC list"
+			return err
+		}
+		cw, err := e.windowsFor(c)
+		if err != nil {
+			return err
+		}
+		if !cw.group(l.TZGroup).Open(e.clock.Now()) {
+			why = "calling window closed"
+		}
+		return nil
+	})
+	if err != nil {
+		return "cannot check the lead: " + err.Error()
+	}
+	return why
 }
 
 func (e *Engine) progress(key callKey, p CallProgress) {

@@ -77,6 +77,9 @@ type Engine struct {
 	// claimMu serialises ticks and lifecycle changes so capacity is never
 	// over-committed and a paused campaign claims nothing after Pause returns.
 	claimMu sync.Mutex
+	// importMu lets one lead import run at a time: each keeps its own
+	// dedupe set and time-zone group list for the campaign.
+	importMu sync.Mutex
 
 	calls      sync.WaitGroup
 	callCtx    context.Context
@@ -214,10 +217,13 @@ func (e *Engine) Run(ctx context.Context) error {
 // Shutdown stops placing calls, hangs up the live ones and waits until their
 // outcomes are recorded. The engine can not place calls afterwards.
 func (e *Engine) Shutdown() {
+	// Under claimMu so no tick is between its closed check and launching.
+	e.claimMu.Lock()
 	e.mu.Lock()
 	e.closed = true
 	e.mu.Unlock()
 	e.cancelCall()
+	e.claimMu.Unlock()
 	e.calls.Wait()
 }
 

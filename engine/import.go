@@ -144,6 +144,8 @@ func (c *byteCounter) count() int64 {
 // an io.ReadSeeker the file's structure is checked first, so a broken file
 // (unterminated quote, oversized field) imports nothing.
 func (e *Engine) ImportLeads(ref string, r io.Reader, opts ImportOptions) (*ImportSummary, error) {
+	e.importMu.Lock()
+	defer e.importMu.Unlock()
 	started := time.Now()
 	c, err := e.Campaign(ref)
 	if err != nil {

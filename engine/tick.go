@@ -137,7 +137,15 @@ func (e *Engine) capacity(c *Campaign, now time.Time) (n int, gate string) {
 	orgFree := e.orgMax - len(e.active)
 	e.mu.Unlock()
 	num := e.numbers[c.PhoneNumberID]
-	rate := e.pacer.budget(num.ID, num.CallsPerSecond, now, now.Add(e.tick))
+	// Only slots before the window closes count: a call queued for a later
+	// slot would be released unplaced.
+	horizon := now.Add(e.tick)
+	if cw, err := e.windowsFor(c); err == nil {
+		if closes := cw.camp.NextClose(now); !closes.IsZero() && closes.Before(horizon) {
+			horizon = closes
+		}
+	}
+	rate := e.pacer.budget(num.ID, num.CallsPerSecond, now, horizon)
 	n, gate = campFree, "campaign concurrency full"
 	if orgFree < n {
 		n, gate = orgFree, "org concurrency full"
@@ -190,8 +198,9 @@ func (e *Engine) claim(c *Campaign, cw *campaignWindows, now time.Time, want int
 		if len(open) == 0 {
 			return nil
 		}
+		capped := false
 		for _, limit := range []time.Time{time.UnixMilli(0), now} {
-			for len(claimed) < want {
+			for len(claimed) < want && !capped {
 				ids, err := dueIDs(tx, c.ID, open, limit, want-len(claimed))
 				if err != nil {
 					return err
@@ -209,6 +218,10 @@ func (e *Engine) claim(c *Campaign, cw *campaignWindows, now time.Time, want int
 						return err
 					}
 					if onDNC {
+						if blocked >= maxDNCPerClaim {
+							capped = true // the rest next tick: keep this transaction short
+							break
+						}
 						l.Status, l.Disposition, l.NextAt = LeadDone, DispDNC, time.Time{}
 						if err := tx.PutLead(c.ID, l); err != nil {
 							return err
@@ -248,6 +261,10 @@ func (e *Engine) claim(c *Campaign, cw *campaignWindows, now time.Time, want int
 	}
 	return claimed, blocked, nil
 }
+
+// maxDNCPerClaim bounds how many DNC matches one claim closes, so a list
+// full of DNC numbers never turns a tick into one huge transaction.
+const maxDNCPerClaim = 1000
 
 // dueIDs collects up to n due lead IDs across the open groups.
 func dueIDs(tx Tx, cid uint64, groups []uint16, limit time.Time, n int) ([]uint64, error) {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -221,6 +222,9 @@ func TestDoNotCallOutcomeAddsToDNCForEveryCampaign(t *testing.T) {
 	h.runToEnd(c1, 5)
 	if on, _ := h.e.OnDNC("+919876500000"); !on {
 		t.Fatal("do_not_call did not add the number to the DNC list")
+	}
+	if w, _ := h.e.WhyNot(c1.ID, 1); w.Gate != engine.GateDNC || !strings.Contains(w.Message, "DNC list (after 1 attempts)") {
+		t.Fatalf("why-not after do_not_call: %+v", w)
 	}
 	if err := h.e.Start(fmt.Sprint(c2.ID)); err != nil {
 		t.Fatal(err)
@@ -470,5 +474,98 @@ func TestNoCallOutsideWindowProperty(t *testing.T) {
 			}
 		}
 		h.check(c)
+	}
+}
+
+// advanceSlowly moves the fake clock in small steps, letting queued calls
+// (waiting for their calls-per-second slot) run between steps.
+func (h *harness) advanceSlowly(total, step time.Duration) {
+	for d := time.Duration(0); d < total; d += step {
+		h.clock.Advance(step)
+		time.Sleep(time.Millisecond) // let woken goroutines reach the placer
+	}
+}
+
+func TestQueuedCallsNotPlacedAfterWindowCloses(t *testing.T) {
+	h := newHarness(t, 50, func(o *engine.Options) { o.Numbers[0].CallsPerSecond = 0.5 })
+	spec := specBody("closing")
+	spec.MaxConcurrent = 50
+	spec.Schedule = engine.Schedule{Timezone: "UTC", WindowStart: "10:00", WindowEnd: "18:00", Weekdays: []int{1, 2, 3, 4, 5, 6, 7}}
+	c := h.campaignWithLeads(spec, 20)
+	if err := h.e.Start(fmt.Sprint(c.ID)); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(time.Date(2026, 12, 7, 17, 59, 50, 0, time.UTC))
+	h.tick()
+	h.advanceSlowly(30*time.Second, 500*time.Millisecond)
+	h.settle()
+	closeAt := time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC)
+	for _, p := range h.placer.placedCalls() {
+		if !p.at.Before(closeAt) {
+			t.Fatalf("call placed at %s, after the window closed", p.at)
+		}
+	}
+	if n := len(h.placer.placedCalls()); n == 0 || n > 5 {
+		t.Fatalf("%d calls in the last 10 s at 0.5/s", n)
+	}
+	h.check(c)
+	if r := h.report(c); r.ByStatus[engine.LeadDialing] != 0 {
+		t.Fatalf("leads left dialing: %+v", r.ByStatus)
+	}
+}
+
+func TestQueuedCallsNotPlacedAfterPauseOrDNC(t *testing.T) {
+	h := newHarness(t, 50, func(o *engine.Options) { o.Numbers[0].CallsPerSecond = 0.5 })
+	spec := specBody("queued")
+	spec.MaxConcurrent = 50
+	c := h.campaignWithLeads(spec, 8)
+	ref := fmt.Sprint(c.ID)
+	if err := h.e.Start(ref); err != nil {
+		t.Fatal(err)
+	}
+	h.tick() // claims 8, one placed now, the rest queued 2 s apart
+	if _, err := h.e.DNCAdd([]string{"+919876500001"}, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	h.advanceSlowly(2*time.Second+100*time.Millisecond, 100*time.Millisecond)
+	if err := h.e.Pause(ref); err != nil {
+		t.Fatal(err)
+	}
+	h.advanceSlowly(20*time.Second, 500*time.Millisecond)
+	h.settle()
+	calls := h.placer.placedCalls()
+	if len(calls) != 1 {
+		t.Fatalf("%d calls placed; want only the first (lead 2 joined DNC, then the campaign paused)", len(calls))
+	}
+	r := h.report(c)
+	if r.ByStatus[engine.LeadDialing] != 0 || r.Attempts != 1 {
+		t.Fatalf("queued leads should get their attempt back: %+v", r)
+	}
+	h.check(c)
+}
+
+func TestDNCClosuresPerTickAreBounded(t *testing.T) {
+	h := newHarness(t, 10, nil)
+	c := h.campaignWithLeads(specBody("alldnc"), 1500)
+	var nums []string
+	for i := 0; i < 1500; i++ {
+		nums = append(nums, fmt.Sprintf("+9198765%05d", i))
+	}
+	if _, err := h.e.DNCAdd(nums, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.e.Start(fmt.Sprint(c.ID)); err != nil {
+		t.Fatal(err)
+	}
+	h.tick()
+	if r := h.report(c); r.ByDisposition[engine.DispDNC] != 1000 {
+		t.Fatalf("first tick closed %d DNC leads, want the cap of 1000", r.ByDisposition[engine.DispDNC])
+	}
+	h.tick()
+	if r := h.report(c); r.ByDisposition[engine.DispDNC] != 1500 || r.State != engine.StateCompleted {
+		t.Fatalf("second tick: %+v", r)
+	}
+	if n := len(h.placer.placedCalls()); n != 0 {
+		t.Fatalf("%d DNC numbers dialed", n)
 	}
 }

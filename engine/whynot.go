@@ -114,8 +114,11 @@ func (e *Engine) WhyNot(cid, lid uint64) (*WhyNot, error) {
 	case LeadDialing:
 		return set(GateDialing, time.Time{}, "being dialed now (attempt %d)", l.Attempts), nil
 	case LeadDone:
-		if l.Disposition == DispDNC && l.Attempts == 0 {
-			return set(GateDNC, time.Time{}, "never dialed: the number was on the DNC list when it came up"), nil
+		if l.Disposition == DispDNC {
+			if l.Attempts == 0 {
+				return set(GateDNC, time.Time{}, "never dialed: the number was on the DNC list when it came up"), nil
+			}
+			return set(GateDNC, time.Time{}, "finished: the number is on the DNC list (after %d attempts)", l.Attempts), nil
 		}
 		if l.Attempts >= c.RetryPolicy.MaxAttempts {
 			return set(GateAttempts, time.Time{}, "finished: %s after %d of %d attempts", l.Disposition, l.Attempts, c.RetryPolicy.MaxAttempts), nil
@@ -137,8 +140,14 @@ func (e *Engine) WhyNot(cid, lid uint64) (*WhyNot, error) {
 		return nil, err
 	}
 	win := cw.group(l.TZGroup)
-	if !win.Open(now) {
-		at := win.NextOpen(now)
+	retryAt := time.Time{}
+	if l.Status == LeadRetry && l.NextAt.After(now) {
+		retryAt = l.NextAt
+	}
+	if !win.Open(now) && (retryAt.IsZero() || !win.Open(retryAt)) {
+		// Closed now, and still closed at its retry time (if any): the
+		// window is what holds it, until it opens after both.
+		at := win.NextOpen(maxTime(now, retryAt))
 		if at.IsZero() {
 			return set(GateWindow, time.Time{}, "never: the lead's local window (%s) never overlaps the campaign's", zonesOf(c, l.TZGroup)), nil
 		}
