@@ -49,7 +49,7 @@ func TestFullCallOverWebRTC(t *testing.T) {
 	var sessions []SimSession
 	var outputs []string
 	agent, err := StartSimAgent("127.0.0.1:0", SimAgentOptions{Sim: sim, Token: "tok-123",
-		OnSession: func(s SimSession) { mu.Lock(); sessions = append(sessions, s); mu.Unlock() },
+		OnSession:        func(s SimSession) { mu.Lock(); sessions = append(sessions, s); mu.Unlock() },
 		OnFunctionOutput: func(id, out string) { mu.Lock(); outputs = append(outputs, id+" "+out); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
