@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dialdeck/dialdeck/engine"
+	"github.com/pion/webrtc/v4"
 	"go.uber.org/goleak"
 )
 
@@ -301,5 +303,95 @@ func TestHangupOnCancel(t *testing.T) {
 	}
 	if n := agent.Sessions(); n != 0 {
 		t.Fatalf("the agent still has %d sessions after hang-up (DELETE not sent?)", n)
+	}
+}
+
+func TestAgentSendsNoAudio(t *testing.T) {
+	noLeaks(t)
+	cfg := answeredConfig()
+	cfg.TalkMin, cfg.TalkMax = time.Minute, time.Minute
+	agent, err := StartSimAgent("127.0.0.1:0", SimAgentOptions{Sim: NewSimPlacer(cfg, nil), Mute: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer agent.Close()
+	ac := fastAgent(agent.URL())
+	ac.FirstAudioTimeout = 500 * time.Millisecond
+	res := placeAgainst(t, ac, cfg)
+	wantFailed(t, res, "no audio from the agent within 500ms")
+	if res.PacketsToAgent == 0 {
+		t.Fatalf("the callee's audio should have reached the agent: %+v", res)
+	}
+}
+
+// TestICENeverConnects answers with a real SDP answer whose only candidate
+// is a loopback port nobody listens on: signaling succeeds, media cannot.
+func TestICENeverConnects(t *testing.T) {
+	noLeaks(t)
+	api, err := newAPI(NetOptions{Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadPort := dead.LocalAddr().(*net.UDPAddr).Port
+	dead.Close()
+	candPort := regexp.MustCompile(`(?m)^(a=candidate:\S+ \d+ \S+ \d+ 127\.0\.0\.1) \d+ `)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		offer, _ := io.ReadAll(r.Body)
+		pc, err := api.NewPeerConnection(webrtc.Configuration{})
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		defer pc.Close()
+		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(offer)}); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		answer, _ := pc.CreateAnswer(nil)
+		gathered := webrtc.GatheringCompletePromise(pc)
+		pc.SetLocalDescription(answer)
+		<-gathered
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, candPort.ReplaceAllString(pc.LocalDescription().SDP, fmt.Sprintf("$1 %d ", deadPort)))
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	ac := fastAgent("http://" + ln.Addr().String() + "/v1/realtime")
+	ac.ConnectTimeout = 800 * time.Millisecond
+	wantFailed(t, placeAgainst(t, ac, answeredConfig()), "agent connection not established within 800ms")
+}
+
+func TestAgentEventsAndEndCallArguments(t *testing.T) {
+	var lines []string
+	a := &AgentLeg{cfg: AgentConfig{}.withDefaults(), ended: make(chan struct{}),
+		ev: agentEvents{transcript: func(s, x string) { lines = append(lines, s+": "+x) }}}
+	for _, e := range []string{
+		`{"type":"session.created"}`, `not json`, `{"type":"response.audio.delta","delta":"AAAA"}`,
+		`{"type":"response.audio_transcript.done","transcript":"Hi Arjun"}`,
+		`{"type":"conversation.item.input_audio_transcription.completed","transcript":" Hello? "}`,
+		`{"type":"response.output_audio_transcript.done","transcript":"Great"}`,
+	} {
+		a.handle([]byte(e))
+	}
+	if a.Ignored() != 3 || strings.Join(lines, "|") != "agent: Hi Arjun|callee: Hello?|agent: Great" {
+		t.Fatalf("ignored %d, lines %q", a.Ignored(), lines)
+	}
+	an := analysisFrom(EndCallArgs{LeadQualified: true, NextAction: "callback", Summary: "s", CallbackAt: "2026-12-01T10:00:00+05:30",
+		Fields: map[string]any{"plan": "gold", "seats": 3.0, "ok": true}}, a.cfg.Log)
+	if an.NextAction != "callback" || an.CallbackAt == nil || an.CallbackAt.UTC().Hour() != 4 ||
+		an.Fields["plan"] != "gold" || an.Fields["seats"] != "3" || an.Fields["ok"] != "true" {
+		t.Fatalf("analysis %+v", an)
+	}
+	bad := analysisFrom(EndCallArgs{NextAction: "maybe", CallbackAt: "tomorrow"}, a.cfg.Log)
+	if bad.NextAction != "" || bad.CallbackAt != nil {
+		t.Fatalf("invalid arguments kept: %+v", bad)
 	}
 }

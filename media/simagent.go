@@ -39,6 +39,8 @@ type SimAgentOptions struct {
 	OnSession func(SimSession)
 	// OnFunctionOutput, when set, sees every function_call_output.
 	OnFunctionOutput func(callID, output string)
+	// Mute sends no audio at all (tests of the first-audio timeout).
+	Mute bool
 }
 
 // SimSession is what a dialer configured in session.update.
@@ -242,7 +244,9 @@ func (s *SimAgent) newSession(id, offer, call string) (*simSession, string, erro
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		switch st {
 		case webrtc.PeerConnectionStateConnected:
-			ss.spawn(ss.sendAudio)
+			if !s.opts.Mute {
+				ss.spawn(ss.sendAudio)
+			}
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed, webrtc.PeerConnectionStateDisconnected:
 			go ss.close()
 		}
