@@ -66,7 +66,12 @@ type SimAgent struct {
 	closed   bool
 	wg       sync.WaitGroup
 	nextID   atomic.Uint64
+	sent     atomic.Uint64 // RTP packets sent, all sessions
+	heard    atomic.Uint64 // RTP packets received, all sessions
 }
+
+// Packets is the RTP packets the agent sent and received over all sessions.
+func (s *SimAgent) Packets() (sent, heard uint64) { return s.sent.Load(), s.heard.Load() }
 
 // StartSimAgent listens on addr (a loopback address; port 0 picks a free
 // one) and serves offers until Close.
@@ -165,7 +170,13 @@ func (s *SimAgent) offer(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sim agent shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	s.sessions[id] = ss
+	select {
+	case <-ss.done:
+		// Already hung up (close deletes under s.mu, after closing done):
+		// registering it now would leave a stale entry.
+	default:
+		s.sessions[id] = ss
+	}
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", "/v1/realtime/sessions/"+id)
@@ -196,7 +207,6 @@ type simSession struct {
 	once     sync.Once
 	started  atomic.Bool
 	speaking atomic.Bool
-	heard    atomic.Uint64
 
 	mu           sync.Mutex
 	dc           *webrtc.DataChannel
@@ -225,7 +235,7 @@ func (s *SimAgent) newSession(id, offer, call string) (*simSession, string, erro
 		ss.goDrain(func(b []byte) error {
 			_, _, err := t.Read(b)
 			if err == nil {
-				ss.heard.Add(1)
+				ss.agent.heard.Add(1)
 			}
 			return err
 		})
@@ -315,6 +325,7 @@ func (ss *simSession) sendAudio() {
 		if err := ss.track.WriteRTP(&pkt); err != nil && !errors.Is(err, io.ErrClosedPipe) {
 			return
 		}
+		ss.agent.sent.Add(1)
 		pkt.SequenceNumber++
 		pkt.Timestamp += frameSamples
 		next = next.Add(frameDuration)
