@@ -118,7 +118,8 @@ func benchBridged(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	defer agent.Close()
-	br := NewBridge(NewSimCarrier(sim), func(req engine.CallRequest) (AgentConfig, error) {
+	carrier := NewSimCarrier(sim)
+	br := NewBridge(carrier, func(req engine.CallRequest) (AgentConfig, error) {
 		return AgentConfig{URL: agent.URL(), Net: NetOptions{Loopback: true}, Header: SimCallHeader(req),
 			AnswerTimeout: time.Minute, ConnectTimeout: time.Minute, FirstAudioTimeout: time.Minute, MaxDuration: talk + time.Minute}, nil
 	}, nil)
@@ -166,9 +167,14 @@ func benchBridged(b *testing.B, n int) {
 	b.ReportMetric(float64(lat.Quantile(0.5).Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat.Quantile(0.99).Microseconds()), "p99-µs")
 	b.ReportMetric(float64(lat.Max().Microseconds()), "max-µs")
-	// Packets in flight at hang-up count as lost: an upper bound.
-	b.ReportMetric(float64(int64(toAgent.Load())-int64(heard)), "lost-to-agent")
-	b.ReportMetric(float64(int64(sent)-int64(fromA.Load())), "lost-from-agent")
+	// Lost: sequence-number gaps at each receiver (packets missing inside
+	// the stream). Unheard: counted sent minus counted received, which also
+	// includes packets in flight at hang-up and, from the agent, frames sent
+	// before the bridge started reading.
+	b.ReportMetric(float64(agent.Lost()), "lost-to-agent")
+	b.ReportMetric(float64(carrier.Lost()), "lost-from-agent")
+	b.ReportMetric(float64(int64(toAgent.Load())-int64(heard)), "unheard-to-agent")
+	b.ReportMetric(float64(int64(sent)-int64(fromA.Load())), "unheard-from-agent")
 	b.ReportMetric(float64(toAgent.Load()+fromA.Load())/float64(n), "pkts/call")
 	b.ReportMetric(float64(failed.Load()), "failed")
 	sort.Slice(setups, func(i, j int) bool { return setups[i] < setups[j] })

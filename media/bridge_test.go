@@ -395,3 +395,15 @@ func TestAgentEventsAndEndCallArguments(t *testing.T) {
 		t.Fatalf("invalid arguments kept: %+v", bad)
 	}
 }
+
+func TestSeqGaps(t *testing.T) {
+	var g seqGaps
+	var lost uint64
+	for _, s := range []uint16{65533, 65534, 65535, 0, 3, 2, 3, 4, 10} {
+		lost += g.add(s)
+	}
+	// 0 -> 3 misses 1 and 2; 2 and the second 3 are late/repeated; 4 -> 10 misses 5..9.
+	if lost != 7 {
+		t.Fatalf("lost %d, want 7", lost)
+	}
+}

@@ -51,7 +51,8 @@ func (e *DialError) Error() string { return e.Reason }
 // durations are the SimPlacer's draw for (campaign, lead, attempt), so a
 // bridged run matches what `dialdeck simulate` predicts.
 type SimCarrier struct {
-	sim *SimPlacer
+	sim  *SimPlacer
+	lost atomic.Uint64 // sequence gaps in what callees heard
 	// RecordLimit is how long a voicemail box records after its beep before
 	// hanging up.
 	RecordLimit time.Duration
@@ -77,7 +78,7 @@ func (c *SimCarrier) Dial(ctx context.Context, req engine.CallRequest, onState f
 		return nil, &DialError{Outcome: res.Outcome, Reason: res.Reason, Ring: res.RingDuration}
 	}
 	seed := c.sim.cfg.Seed ^ req.CampaignID<<40 ^ req.LeadID<<8 ^ uint64(req.Attempt)
-	callee := &simCallee{voicemail: res.Outcome == engine.OutcomeVoicemail, out: make(chan []byte, 64),
+	callee := &simCallee{voicemail: res.Outcome == engine.OutcomeVoicemail, out: make(chan []byte, 64), lost: &c.lost,
 		done: make(chan struct{}), exited: make(chan struct{})}
 	var script []segment
 	if callee.voicemail {
@@ -124,6 +125,31 @@ type simCallee struct {
 	exited    chan struct{}
 	once      sync.Once
 	heard     atomic.Uint64
+	seq       seqGaps
+	lost      *atomic.Uint64
+}
+
+// Lost is the packets callees never heard, from RTP sequence gaps.
+func (c *SimCarrier) Lost() uint64 { return c.lost.Load() }
+
+// seqGaps counts packets missing from an RTP stream by its sequence
+// numbers (wrapping at 2^16; late or repeated packets are not counted).
+type seqGaps struct {
+	started bool
+	last    uint16
+}
+
+func (g *seqGaps) add(seq uint16) (missing uint64) {
+	if !g.started {
+		g.started, g.last = true, seq
+		return 0
+	}
+	d := seq - g.last
+	if d == 0 || d >= 0x8000 {
+		return 0
+	}
+	g.last = seq
+	return uint64(d - 1)
 }
 
 func (c *simCallee) run(seed uint64, script []segment, endless bool) {
@@ -198,6 +224,10 @@ func (c *simCallee) WriteRTP(b []byte) error {
 		return fmt.Errorf("callee got a bad RTP packet: %w", err)
 	}
 	c.heard.Add(1)
+	// WriteRTP is called by one relay goroutine only, so seq needs no lock.
+	if n := c.seq.add(p.SequenceNumber); n > 0 {
+		c.lost.Add(n)
+	}
 	return nil
 }
 

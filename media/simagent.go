@@ -68,7 +68,11 @@ type SimAgent struct {
 	nextID   atomic.Uint64
 	sent     atomic.Uint64 // RTP packets sent, all sessions
 	heard    atomic.Uint64 // RTP packets received, all sessions
+	lost     atomic.Uint64 // sequence gaps in what was received
 }
+
+// Lost is the packets the agent never received, from RTP sequence gaps.
+func (s *SimAgent) Lost() uint64 { return s.lost.Load() }
 
 // Packets is the RTP packets the agent sent and received over all sessions.
 func (s *SimAgent) Packets() (sent, heard uint64) { return s.sent.Load(), s.heard.Load() }
@@ -232,12 +236,20 @@ func (s *SimAgent) newSession(id, offer, call string) (*simSession, string, erro
 	}
 	ss.goDrain(func(b []byte) error { _, _, err := sender.Read(b); return err })
 	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		var gaps seqGaps
 		ss.goDrain(func(b []byte) error {
-			_, _, err := t.Read(b)
-			if err == nil {
-				ss.agent.heard.Add(1)
+			n, _, err := t.Read(b)
+			if err != nil {
+				return err
 			}
-			return err
+			ss.agent.heard.Add(1)
+			var h rtp.Header
+			if _, err := h.Unmarshal(b[:n]); err == nil {
+				if m := gaps.add(h.SequenceNumber); m > 0 {
+					ss.agent.lost.Add(m)
+				}
+			}
+			return nil
 		})
 	})
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
