@@ -94,7 +94,8 @@ type AgentLeg struct {
 	location string
 	ev       agentEvents
 
-	remote    chan *webrtc.TrackRemote
+	remote    atomic.Pointer[webrtc.TrackRemote] // the agent's audio, once it arrives
+	hasRemote chan struct{}                      // closed when remote is set
 	opened    chan struct{}
 	ended     chan struct{}
 	endOnce   sync.Once
@@ -121,7 +122,7 @@ func DialAgent(ctx context.Context, cfg AgentConfig, req engine.CallRequest, ev 
 	if err != nil {
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}
-	a := &AgentLeg{cfg: cfg, pc: pc, ev: ev, remote: make(chan *webrtc.TrackRemote, 1),
+	a := &AgentLeg{cfg: cfg, pc: pc, ev: ev, hasRemote: make(chan struct{}),
 		opened: make(chan struct{}), ended: make(chan struct{})}
 	if err := a.setup(req); err != nil {
 		a.Close()
@@ -185,9 +186,9 @@ func (a *AgentLeg) setup(req engine.CallRequest) error {
 	dc.OnMessage(func(m webrtc.DataChannelMessage) { a.handle(m.Data) })
 	dc.OnClose(func() { a.end("agent closed the events channel", false) })
 	a.pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		select {
-		case a.remote <- t:
-		default:
+		// One audio m-line is offered, so one track; keep the first regardless.
+		if a.remote.CompareAndSwap(nil, t) {
+			close(a.hasRemote)
 		}
 	})
 	a.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
@@ -481,14 +482,12 @@ func (a *AgentLeg) Ignored() int64 { return a.ignored.Load() }
 // ReadRTP reads one RTP packet the agent sent. It blocks until the agent's
 // track arrives and fails once the leg is closed.
 func (a *AgentLeg) ReadRTP(b []byte) (int, error) {
-	var t *webrtc.TrackRemote
 	select {
-	case t = <-a.remote:
-		a.remote <- t // keep it for the next read
+	case <-a.hasRemote:
 	case <-a.ended:
 		return 0, io.EOF
 	}
-	n, _, err := t.Read(b)
+	n, _, err := a.remote.Load().Read(b)
 	return n, err
 }
 
