@@ -1,11 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 
@@ -23,6 +24,8 @@ type app struct {
 	log     *slog.Logger
 	logFile *os.File
 	clock   engine.Clock
+	// stopPlacer stops what the call path started (the built-in sim agent).
+	stopPlacer func()
 }
 
 // loadConfig resolves and loads the config; it tells on stderr when the
@@ -80,7 +83,10 @@ func openApp(g *globals, o appOptions) (*app, error) {
 	a.store = st
 	placer := o.placer
 	if placer == nil {
-		placer = newPlacer(cfg, a.clock)
+		if placer, a.stopPlacer, err = newPlacer(cfg, a.clock, a.log); err != nil {
+			a.close()
+			return nil, err
+		}
 	}
 	eng, err := engine.New(engineOptions(cfg, st, placer, a.clock, a.log))
 	if err != nil {
@@ -102,6 +108,9 @@ func openApp(g *globals, o appOptions) (*app, error) {
 func (a *app) close() {
 	if a.eng != nil {
 		a.eng.Shutdown()
+	}
+	if a.stopPlacer != nil {
+		a.stopPlacer()
 	}
 	if a.store != nil {
 		a.store.Close()
@@ -157,27 +166,66 @@ func simConfig(cfg *config.Config) media.SimConfig {
 	return sc
 }
 
-// newPlacer routes each call by its agent's kind. Only the simulated path
-// exists in this build; calls for other agents fail with a reason that says so.
-func newPlacer(cfg *config.Config, clock engine.Clock) engine.CallPlacer {
-	r := &routePlacer{sim: media.NewSimPlacer(simConfig(cfg), clock), kinds: map[string]config.AgentKind{}}
+// newPlacer builds the call path: every call is a phone leg from the sim
+// carrier bridged over real WebRTC to its agent. Agents of kind sim talk to
+// the built-in sim agent, started here on a free loopback port; kind webrtc
+// agents are reached at their configured URL with their token. The returned
+// func stops the sim agent.
+func newPlacer(cfg *config.Config, clock engine.Clock, log *slog.Logger) (engine.CallPlacer, func(), error) {
+	sim := media.NewSimPlacer(simConfig(cfg), clock)
+	agents := map[string]config.Agent{}
+	needSim := false
 	for _, ag := range cfg.Agents {
-		r.kinds[ag.ID] = ag.Kind
+		agents[ag.ID] = ag
+		needSim = needSim || ag.Kind == config.AgentSim
 	}
-	return r
+	stop := func() {}
+	var simAgent *media.SimAgent
+	if needSim {
+		var err error
+		simAgent, err = media.StartSimAgent("127.0.0.1:0", media.SimAgentOptions{Sim: sim, Log: log.With("component", "sim-agent")})
+		if err != nil {
+			return nil, nil, fmt.Errorf("start the built-in sim agent: %w", err)
+		}
+		log.Info("built-in sim agent listening", "url", simAgent.URL())
+		stop = func() {
+			if err := simAgent.Close(); err != nil {
+				log.Warn("stopping the sim agent", "err", err)
+			}
+		}
+	}
+	resolve := func(req engine.CallRequest) (media.AgentConfig, error) {
+		ag, ok := agents[req.AgentID]
+		if !ok {
+			return media.AgentConfig{}, fmt.Errorf("agent %q is not in the config", req.AgentID)
+		}
+		c := media.AgentConfig{Voice: ag.Voice, MaxDuration: ag.MaxCallDuration, Log: log}
+		switch ag.Kind {
+		case config.AgentSim:
+			c.URL, c.Header = simAgent.URL(), media.SimCallHeader(req)
+		case config.AgentWebRTC:
+			c.URL, c.Token = ag.URL, ag.Token.Reveal()
+		default:
+			return media.AgentConfig{}, fmt.Errorf("agent %q has unknown kind %q", ag.ID, ag.Kind)
+		}
+		// An agent on this machine only answers with loopback candidates,
+		// which pion leaves out unless asked.
+		c.Net.Loopback = isLoopbackURL(c.URL)
+		return c, nil
+	}
+	return media.NewBridge(media.NewSimCarrier(sim), resolve, log), stop, nil
 }
 
-type routePlacer struct {
-	sim   *media.SimPlacer
-	kinds map[string]config.AgentKind
-}
-
-func (r *routePlacer) Place(ctx context.Context, req engine.CallRequest) engine.CallResult {
-	if k := r.kinds[req.AgentID]; k != config.AgentSim {
-		return engine.CallResult{Outcome: engine.OutcomeFailed,
-			Reason: fmt.Sprintf("agent %q is of kind %q: real WebRTC agents are not implemented in this build yet", req.AgentID, k)}
+func isLoopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
 	}
-	return r.sim.Place(ctx, req)
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }
 
 // withApp opens the app for one command and closes it after.

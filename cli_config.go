@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dialdeck/dialdeck/config"
 )
@@ -19,8 +20,9 @@ func cmdConfigCheck(g *globals, args []string) error {
 	}
 	fmt.Fprint(g.stdout, cfg.Summary())
 	for _, ag := range cfg.Agents {
-		if ag.Kind != config.AgentSim {
-			fmt.Fprintf(g.stdout, "WARNING: agent %q is of kind %q: real WebRTC agents are not implemented in this build yet; its calls will fail.\n", ag.ID, ag.Kind)
+		// A token over plain HTTP to another machine travels in clear text.
+		if ag.Kind == config.AgentWebRTC && ag.Token.IsSet() && strings.HasPrefix(ag.URL, "http://") && !isLoopbackURL(ag.URL) {
+			fmt.Fprintf(g.stdout, "WARNING: agent %q sends its token over plain http:// to a remote host; use https://\n", ag.ID)
 		}
 	}
 	fmt.Fprintln(g.stdout, "config ok")

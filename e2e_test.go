@@ -125,6 +125,37 @@ func TestNewUserWalkthrough(t *testing.T) {
 	if rep.Attempts < rep.Leads || rep.Active != 0 {
 		t.Errorf("report: %d attempts, %d active; want >= %d attempts and none active", rep.Attempts, rep.Active, rep.Leads)
 	}
+	// Every answered call crossed a real WebRTC session to the sim agent:
+	// audio both ways, a transcript naming the lead, the agent's analysis.
+	var atts []struct {
+		Outcome          string `json:"outcome"`
+		Reason           string `json:"reason"`
+		PacketsToAgent   uint64 `json:"packetsToAgent"`
+		PacketsFromAgent uint64 `json:"packetsFromAgent"`
+		Transcript       []struct {
+			Speaker string `json:"speaker"`
+			Text    string `json:"text"`
+		} `json:"transcript"`
+		Analysis *struct {
+			NextAction string `json:"nextAction"`
+		} `json:"analysis"`
+	}
+	w.okJSON(&atts, "attempts", demo, "--json")
+	answered := 0
+	for _, a := range atts {
+		if a.Outcome != "answered" {
+			continue
+		}
+		answered++
+		if a.PacketsToAgent == 0 || a.PacketsFromAgent == 0 || len(a.Transcript) == 0 || a.Analysis == nil || a.Analysis.NextAction == "" {
+			t.Errorf("answered attempt without audio both ways, transcript and analysis: %+v", a)
+		} else if a.Transcript[0].Speaker != "agent" || !strings.HasPrefix(a.Transcript[0].Text, "Hi ") {
+			t.Errorf("the agent's first line is %+v, want the rendered welcome", a.Transcript[0])
+		}
+	}
+	if answered == 0 {
+		t.Errorf("no answered call among %d attempts", len(atts))
+	}
 	var dispSum uint64
 	for d, n := range rep.ByDisposition {
 		if !knownDispositions[d] {

@@ -1,6 +1,9 @@
 // Package media places dialdeck's calls: the phone leg (carriers), the agent
-// leg, and the bridge between them. It implements engine.CallPlacer.
+// leg (one pion WebRTC PeerConnection per call, PCMU and the oai-events data
+// channel), and the bridge that relays RTP between them. Bridge implements
+// engine.CallPlacer.
 //
-// For now it holds the seeded simulated placer used by the demo, tests and
-// `dialdeck simulate`; the WebRTC agent leg and SIP carrier build on it.
+// SimPlacer's seeded draw is shared by the sim carrier, the built-in sim
+// agent and `dialdeck simulate`, so a bridged run and a dry run agree on
+// each call's outcome.
 package media

@@ -1,0 +1,260 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dialdeck/dialdeck/engine"
+)
+
+// AgentResolver gives the agent leg's configuration for one call.
+type AgentResolver func(req engine.CallRequest) (AgentConfig, error)
+
+// Bridge places calls: it dials the phone leg, connects the agent leg over
+// WebRTC once the callee answers and relays RTP packets between them
+// unchanged. It implements engine.CallPlacer.
+type Bridge struct {
+	carrier Carrier
+	agent   AgentResolver
+	log     *slog.Logger
+	latency LatencyStats
+}
+
+// NewBridge joins calls from carrier to the agents agent resolves.
+func NewBridge(carrier Carrier, agent AgentResolver, log *slog.Logger) *Bridge {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Bridge{carrier: carrier, agent: agent, log: log}
+}
+
+// Latency is the relay's added latency over every call so far.
+func (b *Bridge) Latency() *LatencyStats { return &b.latency }
+
+// liveState is a call's progress as last reported, so each update can
+// change one field and resend the rest.
+type liveState struct {
+	mu sync.Mutex
+	p  engine.CallProgress
+	fn func(engine.CallProgress)
+}
+
+func (s *liveState) update(f func(p *engine.CallProgress)) {
+	if s.fn == nil {
+		return
+	}
+	s.mu.Lock()
+	f(&s.p)
+	p := s.p
+	s.mu.Unlock()
+	s.fn(p)
+}
+
+// Place dials, bridges and returns how the call ended. It honours ctx: a
+// cancelled call hangs up both legs and returns promptly.
+func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallResult {
+	live := &liveState{fn: req.OnProgress}
+	live.update(func(p *engine.CallProgress) { p.State = "dialing" })
+	start := time.Now()
+	log := b.log.With("campaign", req.CampaignID, "lead", req.LeadID, "attempt", req.Attempt, "phone", engine.MaskPhone(req.Phone))
+
+	call, err := b.carrier.Dial(ctx, req, func(s string) { live.update(func(p *engine.CallProgress) { p.State = s }) })
+	if err != nil {
+		var de *DialError
+		if errors.As(err, &de) {
+			ring := de.Ring
+			if ring == 0 {
+				ring = time.Since(start)
+			}
+			return engine.CallResult{Outcome: de.Outcome, Reason: de.Reason, RingDuration: ring}
+		}
+		return engine.CallResult{Outcome: engine.OutcomeFailed, Reason: "carrier: " + err.Error(), RingDuration: time.Since(start)}
+	}
+	answered := time.Now()
+	res := engine.CallResult{Answered: true, RingDuration: answered.Sub(start), Outcome: engine.OutcomeAnswered}
+	if call.Voicemail() {
+		res.Outcome = engine.OutcomeVoicemail
+	}
+	fail := func(reason string) engine.CallResult {
+		res.Outcome, res.Reason = engine.OutcomeFailed, reason
+		res.TalkDuration = time.Since(answered)
+		log.Info("call failed", "reason", reason)
+		return res
+	}
+
+	cfg, err := b.agent(req)
+	if err != nil {
+		call.Hangup()
+		return fail(err.Error())
+	}
+	cfg = cfg.withDefaults()
+	if cfg.Log == nil || cfg.Log == b.log {
+		cfg.Log = log
+	}
+	live.update(func(p *engine.CallProgress) { p.State = "connecting agent" })
+	var (
+		mu         sync.Mutex
+		transcript []engine.TranscriptLine
+	)
+	leg, err := DialAgent(ctx, cfg, req, agentEvents{
+		transcript: func(speaker, text string) {
+			mu.Lock()
+			transcript = append(transcript, engine.TranscriptLine{At: time.Since(answered), Speaker: speaker, Text: text})
+			mu.Unlock()
+			live.update(func(p *engine.CallProgress) { p.LastLine = speaker + ": " + text })
+		},
+		speaking: func(on bool) { live.update(func(p *engine.CallProgress) { p.AgentSpeaking = on }) },
+	})
+	if err != nil {
+		call.Hangup()
+		return fail(err.Error())
+	}
+	state := "talking"
+	if call.Voicemail() {
+		state = "voicemail"
+	}
+	live.update(func(p *engine.CallProgress) { p.State = state })
+
+	var toAgent, fromAgent atomic.Uint64
+	firstAudio, calleeGone := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		defer close(calleeGone)
+		b.relay(call.ReadRTP, leg.WriteRTP, &toAgent, nil)
+	}()
+	go func() {
+		defer wg.Done()
+		b.relay(leg.ReadRTP, call.WriteRTP, &fromAgent, firstAudio)
+	}()
+	teardown := func() {
+		leg.Close()
+		call.Hangup()
+		wg.Wait()
+		res.PacketsToAgent, res.PacketsFromAgent = toAgent.Load(), fromAgent.Load()
+		res.TalkDuration = time.Since(answered)
+		mu.Lock()
+		res.Transcript = append([]engine.TranscriptLine(nil), transcript...)
+		mu.Unlock()
+		if ig := leg.Ignored(); ig > 0 {
+			log.Debug("agent events ignored", "count", ig)
+		}
+	}
+
+	noAudio := time.NewTimer(cfg.FirstAudioTimeout)
+	defer noAudio.Stop()
+	maxDur := time.NewTimer(cfg.MaxDuration)
+	defer maxDur.Stop()
+	waitAudio := firstAudio
+	for {
+		select {
+		case <-waitAudio:
+			noAudio.Stop()
+			waitAudio = nil
+			continue
+		case <-noAudio.C:
+			teardown()
+			return fail(fmt.Sprintf("no audio from the agent within %v", cfg.FirstAudioTimeout))
+		case <-maxDur.C:
+			teardown()
+			return fail(fmt.Sprintf("agent never ended the call (max call duration %v reached)", cfg.MaxDuration))
+		case <-ctx.Done():
+			teardown()
+			return fail("hung up mid-call: " + cause(ctx))
+		case <-calleeGone:
+			res.Analysis = leg.Analysis()
+			teardown()
+			res.Reason = "callee hung up"
+			if call.Voicemail() {
+				res.Reason = "voicemail box hung up"
+			}
+		case <-leg.Done():
+			reason, byAgent := leg.EndReason()
+			res.Analysis = leg.Analysis()
+			teardown()
+			if !byAgent {
+				return fail(reason)
+			}
+			res.Reason = reason
+		}
+		break
+	}
+	live.update(func(p *engine.CallProgress) { p.State = "ended"; p.AgentSpeaking = false })
+	log.Info("call ended", "outcome", res.Outcome, "to_agent", res.PacketsToAgent, "from_agent", res.PacketsFromAgent,
+		"talk", res.TalkDuration.Round(time.Millisecond))
+	return res
+}
+
+// relay copies packets from src to dst as they arrive: no ticker, no
+// buffering, so the only added latency is one read and one write. A
+// failed write drops that packet (as a network would) and goes on.
+func (b *Bridge) relay(src func([]byte) (int, error), dst func([]byte) error, n *atomic.Uint64, first chan struct{}) {
+	buf := make([]byte, 1500)
+	for {
+		k, err := src(buf)
+		if err != nil {
+			return
+		}
+		t := time.Now()
+		if dst(buf[:k]) != nil {
+			continue
+		}
+		b.latency.add(time.Since(t))
+		if n.Add(1) == 1 && first != nil {
+			close(first)
+		}
+	}
+}
+
+// LatencyStats is a histogram of the relay's added latency per packet.
+type LatencyStats struct {
+	buckets [len(latencyBounds) + 1]atomic.Uint64
+	max     atomic.Int64
+}
+
+var latencyBounds = [...]time.Duration{50 * time.Microsecond, 100 * time.Microsecond, 250 * time.Microsecond,
+	500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond}
+
+func (s *LatencyStats) add(d time.Duration) {
+	i := 0
+	for i < len(latencyBounds) && d > latencyBounds[i] {
+		i++
+	}
+	s.buckets[i].Add(1)
+	for {
+		m := s.max.Load()
+		if int64(d) <= m || s.max.CompareAndSwap(m, int64(d)) {
+			return
+		}
+	}
+}
+
+// Quantile is an upper bound of the q-quantile (0..1) of added latency; the
+// last bucket reports the maximum seen.
+func (s *LatencyStats) Quantile(q float64) time.Duration {
+	var total uint64
+	for i := range s.buckets {
+		total += s.buckets[i].Load()
+	}
+	if total == 0 {
+		return 0
+	}
+	want := uint64(q*float64(total) + 0.5)
+	var seen uint64
+	for i := range s.buckets {
+		seen += s.buckets[i].Load()
+		if seen >= want && i < len(latencyBounds) {
+			return latencyBounds[i]
+		}
+	}
+	return time.Duration(s.max.Load())
+}
+
+// Max is the largest added latency seen.
+func (s *LatencyStats) Max() time.Duration { return time.Duration(s.max.Load()) }
