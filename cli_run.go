@@ -14,7 +14,7 @@ import (
 
 func cmdRun(g *globals, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	headless := fs.Bool("headless", false, "run the engine without the UI (required until the TUI lands)")
+	headless := fs.Bool("headless", false, "run the engine without the UI, logging to stdout")
 	exitWhenDone := fs.Bool("exit-when-done", false, "exit once no campaign is running or scheduled and no call is live")
 	if pos, err := parseFlags(fs, args); err != nil {
 		return err
@@ -22,7 +22,7 @@ func cmdRun(g *globals, args []string) error {
 		return usagef("run takes no arguments")
 	}
 	if !*headless {
-		return usagef("the interactive TUI is not implemented in this build yet: use dialdeck run --headless")
+		return usagef("run needs --headless; plain dialdeck (no command) opens the TUI with the engine inside")
 	}
 	a, err := openApp(g, appOptions{logTo: g.stdout})
 	if err != nil {
