@@ -74,6 +74,20 @@ func (c *crmReceiver) setDown(d bool) {
 	c.mu.Unlock()
 }
 
+// waitRefused polls (bounded) until the receiver has refused n deliveries.
+func (c *crmReceiver) waitRefused(n int, within time.Duration) {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		got := c.refused
+		c.mu.Unlock()
+		if got >= n {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // leadEvents counts accepted campaign.lead_completed events per (lead, attempt).
 func (c *crmReceiver) leadEvents() map[string]int {
 	c.mu.Lock()
@@ -133,16 +147,7 @@ func TestWebhooksSurviveADownReceiver(t *testing.T) {
 	id := webhookCampaign(t, w, crm.srv.URL+"/webhooks/osmtalk", 20)
 	p := startEngine(t, w, "--exit-when-done")
 	// Up again once the first events have been refused (their retry is ~5 s on).
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		crm.mu.Lock()
-		n := crm.refused
-		crm.mu.Unlock()
-		if n >= 10 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	crm.waitRefused(10, 20*time.Second)
 	crm.setDown(false)
 	if code := p.wait(t, 90*time.Second); code != 0 {
 		t.Fatalf("run exited %d", code)
@@ -169,16 +174,7 @@ func TestWebhooksDeliveredAfterSIGKILL(t *testing.T) {
 	w := newWorkdir(t)
 	id := webhookCampaign(t, w, crm.srv.URL+"/hooks", 30)
 	p := startEngine(t, w)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		crm.mu.Lock()
-		n := crm.refused
-		crm.mu.Unlock()
-		if n >= 5 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	crm.waitRefused(5, 20*time.Second)
 	p.kill(t)
 	crm.setDown(false)
 	p = startEngine(t, w, "--exit-when-done")

@@ -252,7 +252,10 @@ func TestAgentSlowAnswer(t *testing.T) {
 	}
 }
 
-func TestAgentNeverEndsCall(t *testing.T) {
+// longCallAgent starts a sim agent whose answered calls talk for a minute
+// (longer than any test waits), checking for leaks at the end.
+func longCallAgent(t *testing.T) (SimConfig, *SimPlacer, *SimAgent) {
+	t.Helper()
 	noLeaks(t)
 	cfg := answeredConfig()
 	cfg.TalkMin, cfg.TalkMax = time.Minute, time.Minute
@@ -261,7 +264,12 @@ func TestAgentNeverEndsCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer agent.Close()
+	t.Cleanup(func() { agent.Close() })
+	return cfg, sim, agent
+}
+
+func TestAgentNeverEndsCall(t *testing.T) {
+	cfg, _, agent := longCallAgent(t)
 	ac := fastAgent(agent.URL())
 	ac.MaxDuration = 700 * time.Millisecond
 	ac.Header = SimCallHeader(testRequest(1))
@@ -273,15 +281,7 @@ func TestAgentNeverEndsCall(t *testing.T) {
 }
 
 func TestHangupOnCancel(t *testing.T) {
-	noLeaks(t)
-	cfg := answeredConfig()
-	cfg.TalkMin, cfg.TalkMax = time.Minute, time.Minute
-	sim := NewSimPlacer(cfg, nil)
-	agent, err := StartSimAgent("127.0.0.1:0", SimAgentOptions{Sim: sim})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer agent.Close()
+	_, sim, agent := longCallAgent(t)
 	b := NewBridge(NewSimCarrier(sim), func(req engine.CallRequest) (AgentConfig, error) { return fastAgent(agent.URL()), nil }, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	req := testRequest(1)
