@@ -36,6 +36,7 @@ type Model struct {
 	sh        *shared
 	campaigns *campaignsScreen
 	monitor   *monitorScreen // nil unless a campaign is open
+	top       Component      // a screen over the others (form, import, DNC), or nil
 	showHelp  bool
 	width     int
 	height    int
@@ -69,6 +70,10 @@ type tickMsg time.Time
 type openMonitorMsg struct{ c *engine.Campaign }
 type backMsg struct{}
 
+// openMsg puts a screen on top (form, import, DNC); closeMsg takes it off.
+type openMsg struct{ scr Component }
+type closeMsg struct{}
+
 func (m *Model) tick() tea.Cmd {
 	if m.refresh < 0 {
 		return nil
@@ -79,6 +84,9 @@ func (m *Model) tick() tea.Cmd {
 func (m *Model) Init() tea.Cmd { return tea.Batch(m.campaigns.Init(), m.tick()) }
 
 func (m *Model) active() Component {
+	if m.top != nil {
+		return m.top
+	}
 	if m.monitor != nil {
 		return m.monitor
 	}
@@ -90,6 +98,9 @@ func (m *Model) layout() {
 	m.campaigns.SetSize(m.width, m.height-2)
 	if m.monitor != nil {
 		m.monitor.SetSize(m.width, m.height-2)
+	}
+	if m.top != nil {
+		m.top.SetSize(m.width, m.height-2)
 	}
 }
 
@@ -128,6 +139,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.monitor = newMonitorScreen(m.sh, msg.c)
 		m.layout()
 		return m, m.monitor.Init()
+	case openMsg:
+		m.top = msg.scr
+		m.layout()
+		return m, m.top.Init()
+	case closeMsg:
+		m.top = nil
+		return m, m.active().Refresh()
 	case backMsg:
 		m.monitor = nil
 		return m, m.campaigns.Refresh()
@@ -141,6 +159,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.campaigns.Update(msg)
 	if m.monitor != nil {
 		cmd = tea.Batch(cmd, m.monitor.Update(msg))
+	}
+	if m.top != nil {
+		cmd = tea.Batch(cmd, m.top.Update(msg))
 	}
 	return m, cmd
 }

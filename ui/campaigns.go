@@ -174,7 +174,15 @@ func (s *campaignsScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return s.sh.act(c, engine.ActStop)
 	case key.Matches(msg, k.Delete):
 		return s.sh.act(c, engine.ActDelete)
-	case key.Matches(msg, k.New, k.Edit, k.Import):
+	case key.Matches(msg, k.New):
+		return s.sh.openForm(nil)
+	case key.Matches(msg, k.Edit):
+		if c == nil {
+			s.sh.fail("no campaign selected")
+			return nil
+		}
+		return s.sh.openForm(c)
+	case key.Matches(msg, k.Import):
 		s.sh.fail(notBuilt[msg.String()])
 	default:
 		s.sh.fail(fmt.Sprintf("key %q does nothing here (? shows the keys)", msg.String()))
@@ -215,8 +223,7 @@ func (s *campaignsScreen) View() string {
 	case s.err != nil:
 		lines = append(lines, st.err.Render("cannot read campaigns: "+s.err.Error()))
 	case len(s.rows) == 0:
-		lines = append(lines, "No campaigns yet. Create one with `dialdeck campaign create -f body.json`",
-			"(see examples/campaign.json), or add a [[campaigns]] table to the config.")
+		lines = append(lines, "No campaigns yet. Press n to create one (or add a [[campaigns]] table to the config).")
 	case len(s.shown) == 0:
 		lines = append(lines, st.dim.Render("no campaign matches the filter (esc clears it)"))
 	}

@@ -24,6 +24,11 @@ type Engine interface {
 	NextTick() time.Time
 	OrgMaxConcurrent() int
 	Now() time.Time
+
+	Agents() []engine.Agent
+	Numbers() []engine.Number
+	CreateCampaign(s engine.CampaignSpec) (*engine.Campaign, error)
+	EditCampaign(ref string, s engine.CampaignSpec) (*engine.Campaign, error)
 }
 
 var _ Engine = (*engine.Engine)(nil)

@@ -21,6 +21,7 @@ type fakeEngine struct {
 	actions   []string
 	failWith  error // returned by every action when set
 	leadReads int
+	specs     []engine.CampaignSpec // bodies given to create and edit
 }
 
 func newFakeEngine() *fakeEngine {
@@ -229,4 +230,57 @@ func (f *fakeEngine) lastActions() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.actions...)
+}
+
+func (f *fakeEngine) Agents() []engine.Agent {
+	return []engine.Agent{{ID: "sim-agent"}, {ID: "renewals-agent"}}
+}
+
+func (f *fakeEngine) Numbers() []engine.Number {
+	return []engine.Number{{ID: "pn_demo", CallerID: "+14155550100"}}
+}
+
+// checkSpec is the part of the engine's validation the fake repeats.
+func (f *fakeEngine) checkSpec(s engine.CampaignSpec, self uint64) error {
+	if _, err := engine.NewWindow(s.Schedule); err != nil {
+		return fmt.Errorf("%w campaign:\n  schedule: %v", engine.ErrInvalid, err)
+	}
+	for _, c := range f.campaigns {
+		if c.Name == s.Name && c.ID != self {
+			return fmt.Errorf("%w campaign:\n  name: a campaign named %q already exists (id %d)", engine.ErrInvalid, s.Name, c.ID)
+		}
+	}
+	return nil
+}
+
+func (f *fakeEngine) CreateCampaign(s engine.CampaignSpec) (*engine.Campaign, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, "create "+s.Name)
+	if err := f.checkSpec(s, 0); err != nil {
+		return nil, err
+	}
+	c := &engine.Campaign{ID: uint64(len(f.campaigns) + 10), CampaignSpec: s, State: engine.StateDraft}
+	f.campaigns = append(f.campaigns, c)
+	f.specs = append(f.specs, s)
+	return c, nil
+}
+
+func (f *fakeEngine) EditCampaign(ref string, s engine.CampaignSpec) (*engine.Campaign, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, "edit "+ref)
+	c, err := f.find(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !engine.Can(c.State, engine.ActEdit) {
+		return nil, &engine.RefusalError{Campaign: c.Name, State: c.State, Action: engine.ActEdit}
+	}
+	if err := f.checkSpec(s, c.ID); err != nil {
+		return nil, err
+	}
+	c.CampaignSpec = s
+	f.specs = append(f.specs, s)
+	return c, nil
 }

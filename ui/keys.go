@@ -18,6 +18,9 @@ type keyMap struct {
 	Start, Pause, Resume, Stop, Delete, New, Edit, Import key.Binding
 
 	Why key.Binding
+	// Forms and inputs.
+	NextField, PrevField, Cancel key.Binding
+
 	Yes key.Binding
 	No  key.Binding
 }
@@ -46,7 +49,11 @@ func newKeyMap(readonly bool) keyMap {
 		Edit:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit")),
 		Import: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "import")),
 
-		Why: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "why not dialed")),
+		Why:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "why not dialed")),
+		NextField: key.NewBinding(key.WithKeys("enter", "tab"), key.WithHelp("enter/tab", "next field")),
+		PrevField: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous field")),
+		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+
 		Yes: key.NewBinding(key.WithKeys("y", "Y", "enter"), key.WithHelp("y", "yes")),
 		No:  key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n", "no")),
 	}

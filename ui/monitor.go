@@ -258,7 +258,11 @@ func (s *monitorScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return s.sh.act(s.campaign(), engine.ActStart)
 	case key.Matches(msg, k.Delete):
 		s.sh.fail("delete from the campaign list (esc, then d)")
-	case key.Matches(msg, k.New, k.Edit, k.Import):
+	case key.Matches(msg, k.Edit):
+		return s.sh.openForm(s.campaign())
+	case key.Matches(msg, k.New):
+		return s.sh.openForm(nil)
+	case key.Matches(msg, k.Import):
 		s.sh.fail(notBuilt[msg.String()])
 	default:
 		s.sh.fail(fmt.Sprintf("key %q does nothing here (? shows the keys)", msg.String()))

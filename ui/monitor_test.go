@@ -137,7 +137,7 @@ func TestMonitorLifecycleKeys(t *testing.T) {
 		{[]string{"p", "r"}, []string{"pause 1", "resume 1"}, `resumed "Q2 Renewals — Mumbai"`},
 		{[]string{"d"}, nil, "delete from the campaign list"},
 		{[]string{"enter"}, nil, "not built yet"},
-		{[]string{"e"}, nil, "not built yet"},
+		{[]string{"e"}, nil, `cannot edit campaign "Q2 Renewals — Mumbai": it is running`},
 		{[]string{"i"}, nil, "dialdeck leads import"},
 		{[]string{"x"}, nil, `key "x" does nothing here`},
 	}
