@@ -183,7 +183,7 @@ func (s *campaignsScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return s.sh.openForm(c)
 	case key.Matches(msg, k.Import):
-		s.sh.fail(notBuilt[msg.String()])
+		return s.sh.openImport(c)
 	default:
 		s.sh.fail(fmt.Sprintf("key %q does nothing here (? shows the keys)", msg.String()))
 	}

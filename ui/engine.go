@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"io"
 	"time"
 
 	"github.com/dialdeck/dialdeck/engine"
@@ -29,6 +30,7 @@ type Engine interface {
 	Numbers() []engine.Number
 	CreateCampaign(s engine.CampaignSpec) (*engine.Campaign, error)
 	EditCampaign(ref string, s engine.CampaignSpec) (*engine.Campaign, error)
+	ImportLeads(ref string, r io.Reader, opts engine.ImportOptions) (*engine.ImportSummary, error)
 }
 
 var _ Engine = (*engine.Engine)(nil)

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,7 +35,7 @@ func newFakeEngine() *fakeEngine {
 				Schedule: engine.Schedule{Timezone: "Asia/Kolkata", WindowStart: "10:00", WindowEnd: "18:00", Weekdays: []int{1, 2, 3, 4, 5}}},
 			Columns: []string{"phone", "first_name", "company", "policy_type"}, PhoneColumn: 0},
 		{ID: 2, State: engine.StateDraft,
-			CampaignSpec: engine.CampaignSpec{Name: "Demo renewals", MaxConcurrent: 4,
+			CampaignSpec: engine.CampaignSpec{Name: "Demo renewals", MaxConcurrent: 4, DefaultRegion: "IN",
 				Schedule: engine.Schedule{Timezone: "UTC", WindowStart: "00:00", WindowEnd: "00:00", Weekdays: []int{1, 2, 3, 4, 5, 6, 7}}}},
 		{ID: 3, State: engine.StatePaused,
 			CampaignSpec: engine.CampaignSpec{Name: "NPS survey", MaxConcurrent: 2,
@@ -283,4 +285,79 @@ func (f *fakeEngine) EditCampaign(ref string, s engine.CampaignSpec) (*engine.Ca
 	c.CampaignSpec = s
 	f.specs = append(f.specs, s)
 	return c, nil
+}
+
+// ImportLeads reads the CSV for real and fakes the rest: a phone with fewer
+// than 8 digits is invalid, a repeat is a duplicate.
+func (f *fakeEngine) ImportLeads(ref string, r io.Reader, opts engine.ImportOptions) (*engine.ImportSummary, error) {
+	f.mu.Lock()
+	c, err := f.find(ref)
+	if err == nil {
+		f.actions = append(f.actions, "import "+ref+" region="+opts.Region)
+	}
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if !engine.Can(c.State, engine.ActImport) {
+		return nil, &engine.RefusalError{Campaign: c.Name, State: c.State, Action: engine.ActImport}
+	}
+	if f.failWith != nil {
+		return nil, f.failWith
+	}
+	csv, err := engine.NewCSVReader(r, engine.CSVOptions{})
+	if err != nil {
+		return nil, err
+	}
+	head := csv.Header()
+	pc, err := engine.FindPhoneColumn(head, "")
+	if err != nil {
+		return nil, err
+	}
+	sum := &engine.ImportSummary{PhoneColumn: head[pc], Delimiter: "comma", Seconds: 0.4, Errors: []engine.ImportError{},
+		Region: c.DefaultRegion, RegionSource: "campaign defaultRegion", MissingVariables: []string{"renewal_date"}}
+	if opts.Region != "" {
+		sum.Region, sum.RegionSource = opts.Region, "--region"
+	}
+	for i, h := range head {
+		if i != pc {
+			sum.Variables = append(sum.Variables, h)
+		}
+	}
+	seen := map[string]bool{}
+	for {
+		rec, line, err := csv.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		sum.Rows++
+		digits := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, rec[pc])
+		switch {
+		case strings.TrimSpace(rec[pc]) == "":
+			sum.Blank++
+		case len(rec) != len(head):
+			sum.Ragged++
+			sum.Errors = append(sum.Errors, engine.ImportError{Line: line, Reason: "ragged row"})
+		case len(digits) < 8:
+			sum.Invalid++
+			sum.Errors = append(sum.Errors, engine.ImportError{Line: line, Reason: fmt.Sprintf("invalid phone %q", rec[pc])})
+		case seen[digits]:
+			sum.Duplicates++
+		default:
+			seen[digits] = true
+			sum.Imported++
+		}
+		if opts.Progress != nil {
+			opts.Progress(engine.ImportProgress{BytesRead: int64(sum.Rows * 30), Rows: sum.Rows, Imported: sum.Imported})
+		}
+	}
+	return sum, nil
 }

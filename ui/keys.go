@@ -19,7 +19,7 @@ type keyMap struct {
 
 	Why key.Binding
 	// Forms and inputs.
-	NextField, PrevField, Cancel key.Binding
+	NextField, PrevField, Cancel, Complete key.Binding
 
 	Yes key.Binding
 	No  key.Binding
@@ -50,7 +50,8 @@ func newKeyMap(readonly bool) keyMap {
 		Import: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "import")),
 
 		Why:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "why not dialed")),
-		NextField: key.NewBinding(key.WithKeys("enter", "tab"), key.WithHelp("enter/tab", "next field")),
+		NextField: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next / go")),
+		Complete:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete path")),
 		PrevField: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous field")),
 		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 

@@ -118,6 +118,8 @@ func keyPress(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyPgDown}
 	case "pgup":
 		return tea.KeyPressMsg{Code: tea.KeyPgUp}
+	case "ctrl+u":
+		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
 	case "tab":
 		return tea.KeyPressMsg{Code: tea.KeyTab}
 	case "shift+tab":
@@ -275,13 +277,8 @@ func TestEngineErrorBecomesStatus(t *testing.T) {
 	h.wantStatus("engine: dialer tick: boom")
 }
 
-func TestNotBuiltKeysSaySo(t *testing.T) {
+func TestUnknownKeySaysSo(t *testing.T) {
 	h := newHarness(t, Options{})
-	for k, want := range map[string]string{"i": "dialdeck leads import"} {
-		h.keys(k)
-		h.wantStatus("not built yet")
-		h.wantStatus(want)
-	}
 	h.keys("x")
 	h.wantStatus(`key "x" does nothing here`)
 }

@@ -263,7 +263,7 @@ func (s *monitorScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.New):
 		return s.sh.openForm(nil)
 	case key.Matches(msg, k.Import):
-		s.sh.fail(notBuilt[msg.String()])
+		return s.sh.openImport(s.campaign())
 	default:
 		s.sh.fail(fmt.Sprintf("key %q does nothing here (? shows the keys)", msg.String()))
 	}
@@ -459,7 +459,7 @@ func (s *monitorScreen) leadLines(d *monitorData, now time.Time) []string {
 	case len(t.rows) == 0 && t.filter.value != "":
 		lines = append(lines, st.dim.Render("no lead matches the filter (esc clears it)"))
 	case len(t.rows) == 0:
-		lines = append(lines, st.dim.Render("no leads yet: import them with `dialdeck leads import <campaign> <file.csv>`"))
+		lines = append(lines, st.dim.Render("no leads yet: press i to import a CSV"))
 	}
 	for i, l := range t.rows {
 		next := "-"

@@ -138,7 +138,7 @@ func TestMonitorLifecycleKeys(t *testing.T) {
 		{[]string{"d"}, nil, "delete from the campaign list"},
 		{[]string{"enter"}, nil, "not built yet"},
 		{[]string{"e"}, nil, `cannot edit campaign "Q2 Renewals — Mumbai": it is running`},
-		{[]string{"i"}, nil, "dialdeck leads import"},
+		{[]string{"i"}, nil, `cannot import campaign "Q2 Renewals — Mumbai": it is running`},
 		{[]string{"x"}, nil, `key "x" does nothing here`},
 	}
 	for _, c := range cases {
