@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -43,6 +44,7 @@ type Model struct {
 	refresh   time.Duration
 	ctrlC     bool
 	quitting  bool
+	cmdline   *lineInput // the ":" command line while it is open
 }
 
 // New builds the root model over eng.
@@ -190,6 +192,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if m.cmdline != nil {
+		return m.cmdKey(msg)
+	}
 	scr := m.active()
 	if scr.Editing() {
 		return scr.Update(msg)
@@ -200,6 +205,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Quit):
 		return m.askQuit()
+	case key.Matches(msg, k.Command):
+		m.cmdline = &lineInput{}
+		return nil
+	case key.Matches(msg, k.DNC):
+		return m.openDNC()
 	}
 	if m.sh.readonly && k.isAction(msg) {
 		m.sh.fail("read-only session (--readonly): actions are disabled")
@@ -273,6 +283,8 @@ func (m *Model) statusLine() string {
 	switch {
 	case m.sh.confirm != nil:
 		return st.prompt.Render(m.sh.confirm.prompt)
+	case m.cmdline != nil:
+		return ":" + m.cmdline.value + "▏"
 	case m.sh.status == "":
 		if m.sh.readonly {
 			return st.dim.Render("read-only session")
@@ -292,6 +304,9 @@ func (m *Model) shortHelp() string {
 	if m.sh.confirm != nil {
 		return m.sh.st.dim.Render(helpLine([]key.Binding{k.Yes, k.No}))
 	}
+	if m.cmdline != nil {
+		return m.sh.st.dim.Render(":campaign NAME · :dnc · :q · enter runs · esc closes")
+	}
 	var bs []key.Binding
 	for _, g := range m.active().KeyGroups() {
 		for _, b := range enabled(g.bindings...) {
@@ -306,4 +321,60 @@ func (m *Model) shortHelp() string {
 		bs = bs[:len(bs)-1]
 	}
 	return m.sh.st.dim.Render(helpLine(bs) + more)
+}
+
+// cmdKey edits the ":" command line; enter runs it, esc closes it.
+func (m *Model) cmdKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		m.cmdline = nil
+		return nil
+	case "enter":
+		line := strings.TrimSpace(m.cmdline.value)
+		m.cmdline = nil
+		return m.command(line)
+	}
+	if msg.String() == "backspace" && m.cmdline.value == "" {
+		m.cmdline = nil
+		return nil
+	}
+	m.cmdline.key(msg)
+	return nil
+}
+
+// command runs a command line: :campaign NAME, :dnc, :q.
+func (m *Model) command(line string) tea.Cmd {
+	verb, arg, _ := strings.Cut(line, " ")
+	arg = strings.TrimSpace(arg)
+	switch verb {
+	case "":
+		return nil
+	case "q", "q!", "quit":
+		return m.askQuit()
+	case "dnc":
+		return m.openDNC()
+	case "campaign", "c":
+		if arg == "" {
+			m.sh.fail("usage: :campaign NAME")
+			return nil
+		}
+		c, err := m.campaigns.find(arg)
+		if err != nil {
+			m.sh.fail(err.Error())
+			return nil
+		}
+		m.top = nil
+		m.sh.info("")
+		return func() tea.Msg { return openMonitorMsg{c: c} }
+	}
+	m.sh.fail(fmt.Sprintf("unknown command %q: try :campaign NAME, :dnc or :q", verb))
+	return nil
+}
+
+func (m *Model) openDNC() tea.Cmd {
+	if _, ok := m.top.(*dncScreen); ok {
+		return nil
+	}
+	scr := newDNCScreen(m.sh)
+	return func() tea.Msg { return openMsg{scr: scr} }
 }

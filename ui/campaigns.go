@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func (s *campaignsScreen) KeyGroups() []keyGroup {
 	return []keyGroup{
 		{"Campaign", []key.Binding{k.Open, k.Start, k.Pause, k.Resume, k.Stop, k.Delete, k.New, k.Edit, k.Import}},
 		{"Navigate", []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.Filter}},
-		{"General", []key.Binding{k.Help, k.Quit, k.ForceQuit}},
+		{"General", []key.Binding{k.DNC, k.Command, k.Help, k.Quit, k.ForceQuit}},
 	}
 }
 
@@ -262,4 +263,35 @@ func windowCell(r campaignRow, now time.Time) string {
 func progressCell(r *engine.Report) string {
 	nums := fmt.Sprintf("%d/%d", r.Terminal, r.Leads)
 	return bar(r.Terminal, r.Leads, max(colProg-len(nums)-1, 3)) + " " + nums
+}
+
+// find resolves a campaign by name from the list as last read: the exact
+// name, else the only one that matches case-insensitively or by prefix.
+func (s *campaignsScreen) find(name string) (*engine.Campaign, error) {
+	low := strings.ToLower(name)
+	var ci, prefix []*engine.Campaign
+	for _, r := range s.rows {
+		switch n := strings.ToLower(r.c.Name); {
+		case r.c.Name == name || ref(r.c.ID) == name:
+			return r.c, nil
+		case n == low:
+			ci = append(ci, r.c)
+		case strings.HasPrefix(n, low):
+			prefix = append(prefix, r.c)
+		}
+	}
+	for _, set := range [][]*engine.Campaign{ci, prefix} {
+		switch len(set) {
+		case 0:
+		case 1:
+			return set[0], nil
+		default:
+			var names []string
+			for _, c := range set {
+				names = append(names, strconv.Quote(c.Name))
+			}
+			return nil, fmt.Errorf("%q matches %s: type more of the name", name, strings.Join(names, ", "))
+		}
+	}
+	return nil, fmt.Errorf("no campaign named %q", name)
 }

@@ -31,6 +31,10 @@ type Engine interface {
 	CreateCampaign(s engine.CampaignSpec) (*engine.Campaign, error)
 	EditCampaign(ref string, s engine.CampaignSpec) (*engine.Campaign, error)
 	ImportLeads(ref string, r io.Reader, opts engine.ImportOptions) (*engine.ImportSummary, error)
+	DNCList(filter string, limit int) ([]engine.DNCEntry, int, error)
+	DNCAdd(raw []string, region, source string) ([]string, error)
+	DNCRemove(raw []string, region string) ([]string, error)
+	DNCImport(r io.Reader, region, source string) (*engine.DNCImportSummary, error)
 }
 
 var _ Engine = (*engine.Engine)(nil)

@@ -24,6 +24,7 @@ type fakeEngine struct {
 	failWith  error // returned by every action when set
 	leadReads int
 	specs     []engine.CampaignSpec // bodies given to create and edit
+	dnc       []engine.DNCEntry
 }
 
 func newFakeEngine() *fakeEngine {
@@ -60,6 +61,11 @@ func newFakeEngine() *fakeEngine {
 		ls = append(ls, l)
 	}
 	f.leads[1] = ls
+	f.dnc = []engine.DNCEntry{
+		{Phone: "+12125550147", AddedAt: fixedNow.Add(-72 * time.Hour), Source: "cli"},
+		{Phone: "+14155550123", AddedAt: fixedNow.Add(-26 * time.Hour), Source: "import:optout.csv"},
+		{Phone: "+919876500009", AddedAt: fixedNow.Add(-2 * time.Hour), Source: "call: opted out"},
+	}
 	f.calls = []engine.ActiveCall{
 		{CampaignID: 1, LeadID: 1, Attempt: 1, Phone: ls[0].Phone, Name: "Maria", ClaimedAt: fixedNow.Add(-75 * time.Second),
 			Progress: engine.CallProgress{State: "talking", LastLine: "agent: Hi Maria, this is Ava calling from Acme about your Health policy renewal."}},
@@ -357,6 +363,91 @@ func (f *fakeEngine) ImportLeads(ref string, r io.Reader, opts engine.ImportOpti
 		}
 		if opts.Progress != nil {
 			opts.Progress(engine.ImportProgress{BytesRead: int64(sum.Rows * 30), Rows: sum.Rows, Imported: sum.Imported})
+		}
+	}
+	return sum, nil
+}
+
+func (f *fakeEngine) DNCList(filter string, limit int) ([]engine.DNCEntry, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []engine.DNCEntry
+	for _, d := range f.dnc {
+		if filter == "" || strings.Contains(d.Phone, filter) || strings.Contains(d.Source, filter) {
+			if limit == 0 || len(out) < limit {
+				out = append(out, d)
+			}
+		}
+	}
+	return out, len(f.dnc), nil
+}
+
+// fakeE164 accepts +digits, or digits with region GB (a +44 number).
+func fakeE164(raw, region string) (string, bool) {
+	d := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, raw)
+	switch {
+	case strings.HasPrefix(strings.TrimSpace(raw), "+") && len(d) >= 8:
+		return "+" + d, true
+	case region == "GB" && len(d) >= 10:
+		return "+44" + strings.TrimPrefix(d, "0"), true
+	}
+	return "", false
+}
+
+func (f *fakeEngine) DNCAdd(raw []string, region, source string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, "dnc add "+strings.Join(raw, "|")+" "+region)
+	var added []string
+	for _, r := range raw {
+		p, ok := fakeE164(r, region)
+		if !ok {
+			return nil, fmt.Errorf("%w: %q is not a valid phone number", engine.ErrInvalid, r)
+		}
+		f.dnc = append(f.dnc, engine.DNCEntry{Phone: p, AddedAt: fixedNow, Source: source})
+		added = append(added, p)
+	}
+	return added, nil
+}
+
+func (f *fakeEngine) DNCRemove(raw []string, region string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, "dnc remove "+strings.Join(raw, "|"))
+	var removed []string
+	for _, r := range raw {
+		for i, d := range f.dnc {
+			if d.Phone == r {
+				f.dnc = append(f.dnc[:i], f.dnc[i+1:]...)
+				removed = append(removed, r)
+				break
+			}
+		}
+	}
+	return removed, nil
+}
+
+func (f *fakeEngine) DNCImport(r io.Reader, region, source string) (*engine.DNCImportSummary, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, "dnc import "+region)
+	sum := &engine.DNCImportSummary{Errors: []engine.ImportError{}}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if p, ok := fakeE164(line, region); ok {
+			f.dnc = append(f.dnc, engine.DNCEntry{Phone: p, AddedAt: fixedNow, Source: source})
+			sum.Added++
+		} else {
+			sum.Invalid++
+			sum.Errors = append(sum.Errors, engine.ImportError{Line: i + 1, Reason: "invalid number"})
 		}
 	}
 	return sum, nil

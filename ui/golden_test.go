@@ -17,7 +17,7 @@ import (
 // engine and clock keep them stable. `go test ./ui -update` rewrites them.
 func TestGoldenScreens(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		for _, screen := range []string{"campaigns", "monitor", "help", "toosmall", "form", "import", "summary"} {
+		for _, screen := range []string{"campaigns", "monitor", "help", "toosmall", "form", "import", "summary", "dnc"} {
 			if screen == "toosmall" && size[0] != 80 {
 				continue // one size below the minimum is enough
 			}
@@ -48,6 +48,9 @@ func TestGoldenScreens(t *testing.T) {
 						tm.Send(keyPress("enter"))
 						waitFor(t, tm, "INVALID LINES")
 					}
+				case "dnc":
+					tm.Send(keyPress("D"))
+					waitFor(t, tm, "optout.csv")
 				case "toosmall":
 					tm.Send(tea.WindowSizeMsg{Width: 79, Height: 23})
 					waitFor(t, tm, "too small")

@@ -15,7 +15,10 @@ type keyMap struct {
 	Filter, Help, Quit, ForceQuit                   key.Binding
 
 	// Actions change something; --readonly disables all of them.
-	Start, Pause, Resume, Stop, Delete, New, Edit, Import key.Binding
+	Start, Pause, Resume, Stop, Delete, New, Edit, Import, Add, Remove key.Binding
+
+	// Screens: the command line and the do-not-call list.
+	Command, DNC key.Binding
 
 	Why key.Binding
 	// Forms and inputs.
@@ -48,6 +51,11 @@ func newKeyMap(readonly bool) keyMap {
 		New:    key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new")),
 		Edit:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit")),
 		Import: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "import")),
+		Add:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
+		Remove: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "remove")),
+
+		Command: key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command")),
+		DNC:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "DNC list")),
 
 		Why:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "why not dialed")),
 		NextField: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next / go")),
@@ -68,7 +76,7 @@ func newKeyMap(readonly bool) keyMap {
 
 // actions are the bindings that change state.
 func (k *keyMap) actions() []*key.Binding {
-	return []*key.Binding{&k.Start, &k.Pause, &k.Resume, &k.Stop, &k.Delete, &k.New, &k.Edit, &k.Import}
+	return []*key.Binding{&k.Start, &k.Pause, &k.Resume, &k.Stop, &k.Delete, &k.New, &k.Edit, &k.Import, &k.Add, &k.Remove}
 }
 
 // isAction tells whether msg is an action key even when the binding is
