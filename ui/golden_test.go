@@ -17,7 +17,7 @@ import (
 // engine and clock keep them stable. `go test ./ui -update` rewrites them.
 func TestGoldenScreens(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		for _, screen := range []string{"campaigns", "monitor", "help", "toosmall", "form", "import", "summary", "dnc"} {
+		for _, screen := range []string{"campaigns", "monitor", "help", "toosmall", "form", "import", "summary", "dnc", "call"} {
 			if screen == "toosmall" && size[0] != 80 {
 				continue // one size below the minimum is enough
 			}
@@ -48,6 +48,11 @@ func TestGoldenScreens(t *testing.T) {
 						tm.Send(keyPress("enter"))
 						waitFor(t, tm, "INVALID LINES")
 					}
+				case "call":
+					tm.Send(keyPress("enter"))
+					waitFor(t, tm, "Arjun")
+					tm.Send(keyPress("enter"))
+					waitFor(t, tm, "esc closes")
 				case "dnc":
 					tm.Send(keyPress("D"))
 					waitFor(t, tm, "optout.csv")

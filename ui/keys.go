@@ -20,7 +20,8 @@ type keyMap struct {
 	// Screens: the command line and the do-not-call list.
 	Command, DNC key.Binding
 
-	Why key.Binding
+	Why   key.Binding
+	Focus key.Binding
 	// Forms and inputs.
 	NextField, PrevField, Cancel, Complete key.Binding
 
@@ -58,6 +59,7 @@ func newKeyMap(readonly bool) keyMap {
 		DNC:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "DNC list")),
 
 		Why:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "why not dialed")),
+		Focus:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "calls ⇄ leads")),
 		NextField: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next / go")),
 		Complete:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete path")),
 		PrevField: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous field")),
