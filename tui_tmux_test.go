@@ -98,6 +98,7 @@ func TestTUIEndToEndInTmux(t *testing.T) {
 	field("Window end", append(clear, "00:00")...)
 	field("Weekdays", "Down", "Down", "Down", "Down", "Down", "Space", "Down", "Space")
 	field("Also in each lead")
+	p.wait(`3/3 Start and retries`)
 	field("Start at")
 	field("Max attempts")
 	field("Backoff minutes", append(clear, "0")...)

@@ -135,7 +135,7 @@ func (f *formScreen) build() {
 	}
 	retryOn := append([]string(nil), s.RetryPolicy.RetryOn...)
 	leadLocal := s.Schedule.LeadLocalTime
-	zone := huh.NewInput().Key(fZone).Title("Time zone ").Inline(true).Value(str(s.Schedule.Timezone)).
+	zone := huh.NewInput().Key(fZone).Title("Time zone    ").Inline(true).Value(str(s.Schedule.Timezone)).
 		Suggestions(engine.CommonZones()).Validate(fieldCheck(fZone))
 
 	f.form = huh.NewForm(
@@ -149,9 +149,9 @@ func (f *formScreen) build() {
 		).Title("1/3 Campaign"),
 		huh.NewGroup(
 			zone,
-			input(fStart, "Window start", str(s.Schedule.WindowStart)).Placeholder("HH:MM"),
-			input(fEnd, "Window end  ", str(s.Schedule.WindowEnd)).Placeholder("HH:MM (24:00 = end of day)"),
-			huh.NewMultiSelect[int]().Key(fDays).Title("Weekdays").Options(dayOpts...).Value(&days).
+			input(fStart, "Window start ", str(s.Schedule.WindowStart)).Placeholder("HH:MM"),
+			input(fEnd, "Window end   ", str(s.Schedule.WindowEnd)).Placeholder("HH:MM (24:00 = end of day)"),
+			huh.NewMultiSelect[int]().Key(fDays).Title("Weekdays").Options(dayOpts...).Height(9).Value(&days).
 				Validate(func(d []int) error {
 					if len(d) == 0 {
 						return fmt.Errorf("pick at least one weekday")
@@ -159,13 +159,13 @@ func (f *formScreen) build() {
 					return nil
 				}),
 			huh.NewConfirm().Key(fLeadLocal).Title("Also in each lead's own zone?").Inline(true).Value(&leadLocal),
-			input(fStartAt, "Start at    ", str(startAt)).Placeholder("optional RFC 3339, e.g. 2026-06-01T09:00:00Z"),
 		).Title("2/3 Schedule"),
 		huh.NewGroup(
-			input(fAttempts, "Max attempts   ", itoa(s.RetryPolicy.MaxAttempts)),
-			input(fBackoff, "Backoff minutes", itoa(s.RetryPolicy.BackoffMinutes)),
-			huh.NewMultiSelect[string]().Key(fRetryOn).Title("Retry on").Options(huh.NewOptions(retryDispositions...)...).Value(&retryOn),
-		).Title("3/3 Retries"),
+			input(fStartAt, "Start at        ", str(startAt)).Placeholder("optional RFC 3339, e.g. 2026-06-01T09:00:00Z"),
+			input(fAttempts, "Max attempts    ", itoa(s.RetryPolicy.MaxAttempts)),
+			input(fBackoff, "Backoff minutes ", itoa(s.RetryPolicy.BackoffMinutes)),
+			huh.NewMultiSelect[string]().Key(fRetryOn).Title("Retry on").Options(huh.NewOptions(retryDispositions...)...).Height(6).Value(&retryOn),
+		).Title("3/3 Start and retries"),
 	).WithShowHelp(false).WithShowErrors(true).WithTheme(formTheme(f.sh.st.mono))
 	f.size()
 }

@@ -49,6 +49,7 @@ func TestFormCreatesCampaignWithEveryField(t *testing.T) {
 	h.typeText("in")
 	h.keys("enter")
 	h.wantScreen("2/3 Schedule")
+	h.wantScreen("[ ] Sun") // the whole page fits 80x24
 	h.clearField()
 	h.typeText("Asia/Kolkata")
 	h.keys("enter")
@@ -61,9 +62,10 @@ func TestFormCreatesCampaignWithEveryField(t *testing.T) {
 	// weekdays: Mon-Fri are ticked; add Saturday.
 	h.keys("down", "down", "down", "down", "down", "space", "enter")
 	h.keys("left", "enter") // lead local time: yes
+	h.wantScreen("3/3 Start and retries")
+	h.wantScreen("[ ] voicemail") // the whole page fits 80x24
 	h.typeText("2026-06-01T09:00:00+05:30")
 	h.keys("enter")
-	h.wantScreen("3/3 Retries")
 	h.clearField()
 	h.typeText("4")
 	h.keys("enter")
