@@ -58,26 +58,67 @@ func requireTmux(t *testing.T) {
 }
 
 // TestTUIEndToEndInTmux runs a campaign from the keyboard in a real 80x24
-// terminal: start, watch calls go live, pause (no new call starts), resume,
-// stop, quit. The campaign and its leads are set up with the CLI (the
-// TUI's form and import screens are not built yet).
+// terminal: create it in the form, import examples/leads.csv in the import
+// screen, start, watch calls go live, pause (no new call starts), resume,
+// stop, quit.
 func TestTUIEndToEndInTmux(t *testing.T) {
 	requireTmux(t)
 	// Calls long enough to be seen live.
 	w := newWorkdir(t, `talk_min = "100ms"`, `talk_min = "2s"`, `talk_max = "300ms"`, `talk_max = "4s"`)
-	id := w.create("c.json", allDayBody("TUI e2e", 2, "busy"))
 	leads, err := filepath.Abs(filepath.Join("examples", "leads.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.ok("leads", "import", id, leads, "--region", "US")
 
 	p := &tmuxPane{t: t, socket: fmt.Sprintf("dialdeck-test-%d", os.Getpid())}
 	p.tmux("new-session", "-d", "-s", "dd", "-x", "80", "-y", "24", "-c", w.dir,
 		binPath+"; echo EXIT=$?; sleep 60")
 	t.Cleanup(func() { exec.Command("tmux", "-L", p.socket, "kill-server").Run() })
 
+	// The form: each step waits for huh to focus the field first, so no
+	// key lands in the field before.
+	p.wait(`No campaigns yet`)
+	p.keys("n")
+	field := func(name string, keys ...string) {
+		p.wait(`┃ ` + name)
+		if len(keys) > 0 {
+			p.keys(keys...)
+		}
+		p.keys("Enter")
+	}
+	clear := []string{"BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace"}
+	field("Name", "TUI e2e")
+	field("Agent")
+	field("Number")
+	field("Max calls", append(clear, "2")...)
+	field("Webhook URL")
+	field("Region", "US")
+	field("Time zone", append(clear, "America/New_York")...)
+	field("Window start", append(clear, "00:00")...)
+	field("Window end", append(clear, "00:00")...)
+	field("Weekdays", "Down", "Down", "Down", "Down", "Down", "Space", "Down", "Space")
+	field("Also in each lead")
+	p.wait(`3/3 Start and retries`)
+	field("Start at")
+	field("Max attempts")
+	field("Backoff minutes", append(clear, "0")...)
+	field("Retry on")
+	p.wait(`created "TUI e2e"`)
 	p.wait(`TUI e2e\s+draft`)
+
+	// The import: path, region (the campaign's US), preview, summary.
+	p.keys("i")
+	p.wait(`import leads`)
+	p.keys(leads, "Enter")
+	p.wait(`phone column: phone · variables: first_name`)
+	p.wait(`Default region  US`)
+	p.keys("Enter")
+	p.wait(`IMPORT DONE`)
+	p.wait(`imported [1-9]\d* · duplicates`)
+	p.wait(`region US \(campaign defaultRegion\)`)
+	p.keys("Escape")
+	p.wait(`TUI e2e\s+draft`)
+
 	p.keys("p")
 	p.wait(`cannot pause campaign "TUI e2e": it is draft`)
 	p.keys("s")

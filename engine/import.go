@@ -631,3 +631,10 @@ func (e *Engine) rebuildPhoneIndex(cid uint64) error {
 	e.log.Warn("rebuilt phone index after interrupted import", "campaign", cid, "leads", len(phones))
 	return e.writePhoneIndex(cid, phones, true)
 }
+
+// FindPhoneColumn returns the index of the phone column in a CSV header:
+// the one named explicit, else the first recognised phone header (for an
+// import preview; ImportLeads finds it the same way).
+func FindPhoneColumn(header []string, explicit string) (int, error) {
+	return findPhoneColumn(header, explicit)
+}

@@ -408,3 +408,11 @@ func (s WindowSet) NextClose(t time.Time) time.Time {
 	}
 	return first
 }
+
+// CommonZones returns the common IANA zones the suggestions come from (for
+// completion in a form); any zone Go knows is accepted.
+func CommonZones() []string { return append([]string(nil), windowZoneNames...) }
+
+// SuggestZones returns up to three common zones close to name (a different
+// case, the same city, or a small edit distance).
+func SuggestZones(name string) []string { return windowSuggestZones(name) }

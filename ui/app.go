@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -36,12 +37,14 @@ type Model struct {
 	sh        *shared
 	campaigns *campaignsScreen
 	monitor   *monitorScreen // nil unless a campaign is open
+	top       Component      // a screen over the others (form, import, DNC), or nil
 	showHelp  bool
 	width     int
 	height    int
 	refresh   time.Duration
 	ctrlC     bool
 	quitting  bool
+	cmdline   *lineInput // the ":" command line while it is open
 }
 
 // New builds the root model over eng.
@@ -69,6 +72,10 @@ type tickMsg time.Time
 type openMonitorMsg struct{ c *engine.Campaign }
 type backMsg struct{}
 
+// openMsg puts a screen on top (form, import, DNC); closeMsg takes it off.
+type openMsg struct{ scr Component }
+type closeMsg struct{}
+
 func (m *Model) tick() tea.Cmd {
 	if m.refresh < 0 {
 		return nil
@@ -79,6 +86,9 @@ func (m *Model) tick() tea.Cmd {
 func (m *Model) Init() tea.Cmd { return tea.Batch(m.campaigns.Init(), m.tick()) }
 
 func (m *Model) active() Component {
+	if m.top != nil {
+		return m.top
+	}
 	if m.monitor != nil {
 		return m.monitor
 	}
@@ -90,6 +100,9 @@ func (m *Model) layout() {
 	m.campaigns.SetSize(m.width, m.height-2)
 	if m.monitor != nil {
 		m.monitor.SetSize(m.width, m.height-2)
+	}
+	if m.top != nil {
+		m.top.SetSize(m.width, m.height-2)
 	}
 }
 
@@ -128,6 +141,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.monitor = newMonitorScreen(m.sh, msg.c)
 		m.layout()
 		return m, m.monitor.Init()
+	case openMsg:
+		m.top = msg.scr
+		m.layout()
+		return m, m.top.Init()
+	case closeMsg:
+		m.top = nil
+		return m, m.active().Refresh()
 	case backMsg:
 		m.monitor = nil
 		return m, m.campaigns.Refresh()
@@ -141,6 +161,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.campaigns.Update(msg)
 	if m.monitor != nil {
 		cmd = tea.Batch(cmd, m.monitor.Update(msg))
+	}
+	if m.top != nil {
+		cmd = tea.Batch(cmd, m.top.Update(msg))
 	}
 	return m, cmd
 }
@@ -169,6 +192,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if m.cmdline != nil {
+		return m.cmdKey(msg)
+	}
 	scr := m.active()
 	if scr.Editing() {
 		return scr.Update(msg)
@@ -179,6 +205,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Quit):
 		return m.askQuit()
+	case key.Matches(msg, k.Command):
+		m.cmdline = &lineInput{}
+		return nil
+	case key.Matches(msg, k.DNC):
+		return m.openDNC()
 	}
 	if m.sh.readonly && k.isAction(msg) {
 		m.sh.fail("read-only session (--readonly): actions are disabled")
@@ -252,6 +283,8 @@ func (m *Model) statusLine() string {
 	switch {
 	case m.sh.confirm != nil:
 		return st.prompt.Render(m.sh.confirm.prompt)
+	case m.cmdline != nil:
+		return ":" + m.cmdline.value + "▏"
 	case m.sh.status == "":
 		if m.sh.readonly {
 			return st.dim.Render("read-only session")
@@ -271,6 +304,9 @@ func (m *Model) shortHelp() string {
 	if m.sh.confirm != nil {
 		return m.sh.st.dim.Render(helpLine([]key.Binding{k.Yes, k.No}))
 	}
+	if m.cmdline != nil {
+		return m.sh.st.dim.Render(":campaign NAME · :dnc · :q · enter runs · esc closes")
+	}
 	var bs []key.Binding
 	for _, g := range m.active().KeyGroups() {
 		for _, b := range enabled(g.bindings...) {
@@ -285,4 +321,60 @@ func (m *Model) shortHelp() string {
 		bs = bs[:len(bs)-1]
 	}
 	return m.sh.st.dim.Render(helpLine(bs) + more)
+}
+
+// cmdKey edits the ":" command line; enter runs it, esc closes it.
+func (m *Model) cmdKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		m.cmdline = nil
+		return nil
+	case "enter":
+		line := strings.TrimSpace(m.cmdline.value)
+		m.cmdline = nil
+		return m.command(line)
+	}
+	if msg.String() == "backspace" && m.cmdline.value == "" {
+		m.cmdline = nil
+		return nil
+	}
+	m.cmdline.key(msg)
+	return nil
+}
+
+// command runs a command line: :campaign NAME, :dnc, :q.
+func (m *Model) command(line string) tea.Cmd {
+	verb, arg, _ := strings.Cut(line, " ")
+	arg = strings.TrimSpace(arg)
+	switch verb {
+	case "":
+		return nil
+	case "q", "q!", "quit":
+		return m.askQuit()
+	case "dnc":
+		return m.openDNC()
+	case "campaign", "c":
+		if arg == "" {
+			m.sh.fail("usage: :campaign NAME")
+			return nil
+		}
+		c, err := m.campaigns.find(arg)
+		if err != nil {
+			m.sh.fail(err.Error())
+			return nil
+		}
+		m.top = nil
+		m.sh.info("")
+		return func() tea.Msg { return openMonitorMsg{c: c} }
+	}
+	m.sh.fail(fmt.Sprintf("unknown command %q: try :campaign NAME, :dnc or :q", verb))
+	return nil
+}
+
+func (m *Model) openDNC() tea.Cmd {
+	if _, ok := m.top.(*dncScreen); ok {
+		return nil
+	}
+	scr := newDNCScreen(m.sh)
+	return func() tea.Msg { return openMsg{scr: scr} }
 }

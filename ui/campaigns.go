@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func (s *campaignsScreen) KeyGroups() []keyGroup {
 	return []keyGroup{
 		{"Campaign", []key.Binding{k.Open, k.Start, k.Pause, k.Resume, k.Stop, k.Delete, k.New, k.Edit, k.Import}},
 		{"Navigate", []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.Filter}},
-		{"General", []key.Binding{k.Help, k.Quit, k.ForceQuit}},
+		{"General", []key.Binding{k.DNC, k.Command, k.Help, k.Quit, k.ForceQuit}},
 	}
 }
 
@@ -174,8 +175,16 @@ func (s *campaignsScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return s.sh.act(c, engine.ActStop)
 	case key.Matches(msg, k.Delete):
 		return s.sh.act(c, engine.ActDelete)
-	case key.Matches(msg, k.New, k.Edit, k.Import):
-		s.sh.fail(notBuilt[msg.String()])
+	case key.Matches(msg, k.New):
+		return s.sh.openForm(nil)
+	case key.Matches(msg, k.Edit):
+		if c == nil {
+			s.sh.fail("no campaign selected")
+			return nil
+		}
+		return s.sh.openForm(c)
+	case key.Matches(msg, k.Import):
+		return s.sh.openImport(c)
 	default:
 		s.sh.fail(fmt.Sprintf("key %q does nothing here (? shows the keys)", msg.String()))
 	}
@@ -215,8 +224,7 @@ func (s *campaignsScreen) View() string {
 	case s.err != nil:
 		lines = append(lines, st.err.Render("cannot read campaigns: "+s.err.Error()))
 	case len(s.rows) == 0:
-		lines = append(lines, "No campaigns yet. Create one with `dialdeck campaign create -f body.json`",
-			"(see examples/campaign.json), or add a [[campaigns]] table to the config.")
+		lines = append(lines, "No campaigns yet. Press n to create one (or add a [[campaigns]] table to the config).")
 	case len(s.shown) == 0:
 		lines = append(lines, st.dim.Render("no campaign matches the filter (esc clears it)"))
 	}
@@ -255,4 +263,35 @@ func windowCell(r campaignRow, now time.Time) string {
 func progressCell(r *engine.Report) string {
 	nums := fmt.Sprintf("%d/%d", r.Terminal, r.Leads)
 	return bar(r.Terminal, r.Leads, max(colProg-len(nums)-1, 3)) + " " + nums
+}
+
+// find resolves a campaign by name from the list as last read: the exact
+// name, else the only one that matches case-insensitively or by prefix.
+func (s *campaignsScreen) find(name string) (*engine.Campaign, error) {
+	low := strings.ToLower(name)
+	var ci, prefix []*engine.Campaign
+	for _, r := range s.rows {
+		switch n := strings.ToLower(r.c.Name); {
+		case r.c.Name == name || ref(r.c.ID) == name:
+			return r.c, nil
+		case n == low:
+			ci = append(ci, r.c)
+		case strings.HasPrefix(n, low):
+			prefix = append(prefix, r.c)
+		}
+	}
+	for _, set := range [][]*engine.Campaign{ci, prefix} {
+		switch len(set) {
+		case 0:
+		case 1:
+			return set[0], nil
+		default:
+			var names []string
+			for _, c := range set {
+				names = append(names, strconv.Quote(c.Name))
+			}
+			return nil, fmt.Errorf("%q matches %s: type more of the name", name, strings.Join(names, ", "))
+		}
+	}
+	return nil, fmt.Errorf("no campaign named %q", name)
 }

@@ -110,11 +110,3 @@ func (s *shared) act(c *engine.Campaign, a engine.Action) tea.Cmd {
 	s.info(string(a) + " " + strconv.Quote(name) + "…")
 	return run
 }
-
-// notBuilt answers keys whose screens are not built yet: never ignore a key
-// silently, say what to use instead.
-var notBuilt = map[string]string{
-	"n": "not built yet: use `dialdeck campaign create -f body.json` to create a campaign",
-	"e": "not built yet: use `dialdeck campaign edit <campaign> -f body.json` to edit a campaign",
-	"i": "not built yet: use `dialdeck leads import <campaign> <file.csv>` to import leads",
-}

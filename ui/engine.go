@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"io"
 	"time"
 
 	"github.com/dialdeck/dialdeck/engine"
@@ -24,6 +25,16 @@ type Engine interface {
 	NextTick() time.Time
 	OrgMaxConcurrent() int
 	Now() time.Time
+
+	Agents() []engine.Agent
+	Numbers() []engine.Number
+	CreateCampaign(s engine.CampaignSpec) (*engine.Campaign, error)
+	EditCampaign(ref string, s engine.CampaignSpec) (*engine.Campaign, error)
+	ImportLeads(ref string, r io.Reader, opts engine.ImportOptions) (*engine.ImportSummary, error)
+	DNCList(filter string, limit int) ([]engine.DNCEntry, int, error)
+	DNCAdd(raw []string, region, source string) ([]string, error)
+	DNCRemove(raw []string, region string) ([]string, error)
+	DNCImport(r io.Reader, region, source string) (*engine.DNCImportSummary, error)
 }
 
 var _ Engine = (*engine.Engine)(nil)

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +23,8 @@ type fakeEngine struct {
 	actions   []string
 	failWith  error // returned by every action when set
 	leadReads int
+	specs     []engine.CampaignSpec // bodies given to create and edit
+	dnc       []engine.DNCEntry
 }
 
 func newFakeEngine() *fakeEngine {
@@ -32,7 +36,7 @@ func newFakeEngine() *fakeEngine {
 				Schedule: engine.Schedule{Timezone: "Asia/Kolkata", WindowStart: "10:00", WindowEnd: "18:00", Weekdays: []int{1, 2, 3, 4, 5}}},
 			Columns: []string{"phone", "first_name", "company", "policy_type"}, PhoneColumn: 0},
 		{ID: 2, State: engine.StateDraft,
-			CampaignSpec: engine.CampaignSpec{Name: "Demo renewals", MaxConcurrent: 4,
+			CampaignSpec: engine.CampaignSpec{Name: "Demo renewals", MaxConcurrent: 4, DefaultRegion: "IN",
 				Schedule: engine.Schedule{Timezone: "UTC", WindowStart: "00:00", WindowEnd: "00:00", Weekdays: []int{1, 2, 3, 4, 5, 6, 7}}}},
 		{ID: 3, State: engine.StatePaused,
 			CampaignSpec: engine.CampaignSpec{Name: "NPS survey", MaxConcurrent: 2,
@@ -57,6 +61,11 @@ func newFakeEngine() *fakeEngine {
 		ls = append(ls, l)
 	}
 	f.leads[1] = ls
+	f.dnc = []engine.DNCEntry{
+		{Phone: "+12125550147", AddedAt: fixedNow.Add(-72 * time.Hour), Source: "cli"},
+		{Phone: "+14155550123", AddedAt: fixedNow.Add(-26 * time.Hour), Source: "import:optout.csv"},
+		{Phone: "+919876500009", AddedAt: fixedNow.Add(-2 * time.Hour), Source: "call: opted out"},
+	}
 	f.calls = []engine.ActiveCall{
 		{CampaignID: 1, LeadID: 1, Attempt: 1, Phone: ls[0].Phone, Name: "Maria", ClaimedAt: fixedNow.Add(-75 * time.Second),
 			Progress: engine.CallProgress{State: "talking", LastLine: "agent: Hi Maria, this is Ava calling from Acme about your Health policy renewal."}},
@@ -229,4 +238,217 @@ func (f *fakeEngine) lastActions() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.actions...)
+}
+
+func (f *fakeEngine) Agents() []engine.Agent {
+	return []engine.Agent{{ID: "sim-agent"}, {ID: "renewals-agent"}}
+}
+
+func (f *fakeEngine) Numbers() []engine.Number {
+	return []engine.Number{{ID: "pn_demo", CallerID: "+14155550100"}}
+}
+
+// checkSpec is the part of the engine's validation the fake repeats.
+func (f *fakeEngine) checkSpec(s engine.CampaignSpec, self uint64) error {
+	if _, err := engine.NewWindow(s.Schedule); err != nil {
+		return fmt.Errorf("%w campaign:\n  schedule: %v", engine.ErrInvalid, err)
+	}
+	for _, c := range f.campaigns {
+		if c.Name == s.Name && c.ID != self {
+			return fmt.Errorf("%w campaign:\n  name: a campaign named %q already exists (id %d)", engine.ErrInvalid, s.Name, c.ID)
+		}
+	}
+	return nil
+}
+
+func (f *fakeEngine) CreateCampaign(s engine.CampaignSpec) (*engine.Campaign, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, "create "+s.Name)
+	if err := f.checkSpec(s, 0); err != nil {
+		return nil, err
+	}
+	c := &engine.Campaign{ID: uint64(len(f.campaigns) + 10), CampaignSpec: s, State: engine.StateDraft}
+	f.campaigns = append(f.campaigns, c)
+	f.specs = append(f.specs, s)
+	return c, nil
+}
+
+func (f *fakeEngine) EditCampaign(ref string, s engine.CampaignSpec) (*engine.Campaign, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, "edit "+ref)
+	c, err := f.find(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !engine.Can(c.State, engine.ActEdit) {
+		return nil, &engine.RefusalError{Campaign: c.Name, State: c.State, Action: engine.ActEdit}
+	}
+	if err := f.checkSpec(s, c.ID); err != nil {
+		return nil, err
+	}
+	c.CampaignSpec = s
+	f.specs = append(f.specs, s)
+	return c, nil
+}
+
+// ImportLeads reads the CSV for real and fakes the rest: a phone with fewer
+// than 8 digits is invalid, a repeat is a duplicate.
+func (f *fakeEngine) ImportLeads(ref string, r io.Reader, opts engine.ImportOptions) (*engine.ImportSummary, error) {
+	f.mu.Lock()
+	c, err := f.find(ref)
+	if err == nil {
+		f.actions = append(f.actions, "import "+ref+" region="+opts.Region)
+	}
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if !engine.Can(c.State, engine.ActImport) {
+		return nil, &engine.RefusalError{Campaign: c.Name, State: c.State, Action: engine.ActImport}
+	}
+	if f.failWith != nil {
+		return nil, f.failWith
+	}
+	csv, err := engine.NewCSVReader(r, engine.CSVOptions{})
+	if err != nil {
+		return nil, err
+	}
+	head := csv.Header()
+	pc, err := engine.FindPhoneColumn(head, "")
+	if err != nil {
+		return nil, err
+	}
+	sum := &engine.ImportSummary{PhoneColumn: head[pc], Delimiter: "comma", Seconds: 0.4, Errors: []engine.ImportError{},
+		Region: c.DefaultRegion, RegionSource: "campaign defaultRegion", MissingVariables: []string{"renewal_date"}}
+	if opts.Region != "" {
+		sum.Region, sum.RegionSource = opts.Region, "--region"
+	}
+	for i, h := range head {
+		if i != pc {
+			sum.Variables = append(sum.Variables, h)
+		}
+	}
+	seen := map[string]bool{}
+	for {
+		rec, line, err := csv.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		sum.Rows++
+		digits := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, rec[pc])
+		switch {
+		case strings.TrimSpace(rec[pc]) == "":
+			sum.Blank++
+		case len(rec) != len(head):
+			sum.Ragged++
+			sum.Errors = append(sum.Errors, engine.ImportError{Line: line, Reason: "ragged row"})
+		case len(digits) < 8:
+			sum.Invalid++
+			sum.Errors = append(sum.Errors, engine.ImportError{Line: line, Reason: fmt.Sprintf("invalid phone %q", rec[pc])})
+		case seen[digits]:
+			sum.Duplicates++
+		default:
+			seen[digits] = true
+			sum.Imported++
+		}
+		if opts.Progress != nil {
+			opts.Progress(engine.ImportProgress{BytesRead: int64(sum.Rows * 30), Rows: sum.Rows, Imported: sum.Imported})
+		}
+	}
+	return sum, nil
+}
+
+func (f *fakeEngine) DNCList(filter string, limit int) ([]engine.DNCEntry, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []engine.DNCEntry
+	for _, d := range f.dnc {
+		if filter == "" || strings.Contains(d.Phone, filter) || strings.Contains(d.Source, filter) {
+			if limit == 0 || len(out) < limit {
+				out = append(out, d)
+			}
+		}
+	}
+	return out, len(f.dnc), nil
+}
+
+// fakeE164 accepts +digits, or digits with region GB (a +44 number).
+func fakeE164(raw, region string) (string, bool) {
+	d := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, raw)
+	switch {
+	case strings.HasPrefix(strings.TrimSpace(raw), "+") && len(d) >= 8:
+		return "+" + d, true
+	case region == "GB" && len(d) >= 10:
+		return "+44" + strings.TrimPrefix(d, "0"), true
+	}
+	return "", false
+}
+
+func (f *fakeEngine) DNCAdd(raw []string, region, source string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, "dnc add "+strings.Join(raw, "|")+" "+region)
+	var added []string
+	for _, r := range raw {
+		p, ok := fakeE164(r, region)
+		if !ok {
+			return nil, fmt.Errorf("%w: %q is not a valid phone number", engine.ErrInvalid, r)
+		}
+		f.dnc = append(f.dnc, engine.DNCEntry{Phone: p, AddedAt: fixedNow, Source: source})
+		added = append(added, p)
+	}
+	return added, nil
+}
+
+func (f *fakeEngine) DNCRemove(raw []string, region string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, "dnc remove "+strings.Join(raw, "|"))
+	var removed []string
+	for _, r := range raw {
+		for i, d := range f.dnc {
+			if d.Phone == r {
+				f.dnc = append(f.dnc[:i], f.dnc[i+1:]...)
+				removed = append(removed, r)
+				break
+			}
+		}
+	}
+	return removed, nil
+}
+
+func (f *fakeEngine) DNCImport(r io.Reader, region, source string) (*engine.DNCImportSummary, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, "dnc import "+region)
+	sum := &engine.DNCImportSummary{Errors: []engine.ImportError{}}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if p, ok := fakeE164(line, region); ok {
+			f.dnc = append(f.dnc, engine.DNCEntry{Phone: p, AddedAt: fixedNow, Source: source})
+			sum.Added++
+		} else {
+			sum.Invalid++
+			sum.Errors = append(sum.Errors, engine.ImportError{Line: i + 1, Reason: "invalid number"})
+		}
+	}
+	return sum, nil
 }

@@ -106,3 +106,6 @@ func clockAt(t, now time.Time, loc *time.Location) string {
 	}
 	return t.In(loc).Format("Mon 15:04")
 }
+
+// wrapText wraps s at spaces to w cells.
+func wrapText(s string, w int) string { return ansi.Wrap(s, max(w, 10), " ") }

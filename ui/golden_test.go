@@ -17,7 +17,7 @@ import (
 // engine and clock keep them stable. `go test ./ui -update` rewrites them.
 func TestGoldenScreens(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		for _, screen := range []string{"campaigns", "monitor", "help", "toosmall"} {
+		for _, screen := range []string{"campaigns", "monitor", "help", "toosmall", "form", "import", "summary", "dnc", "call"} {
 			if screen == "toosmall" && size[0] != 80 {
 				continue // one size below the minimum is enough
 			}
@@ -34,6 +34,28 @@ func TestGoldenScreens(t *testing.T) {
 				case "help":
 					tm.Send(keyPress("?"))
 					waitFor(t, tm, "General")
+				case "form":
+					tm.Send(keyPress("n"))
+					waitFor(t, tm, "1/3 Campaign")
+				case "import", "summary":
+					tm.Send(keyPress("j")) // Demo renewals, a draft
+					tm.Send(keyPress("i"))
+					waitFor(t, tm, "import leads")
+					tm.Type("testdata/leads.csv")
+					tm.Send(keyPress("enter"))
+					waitFor(t, tm, "Priya")
+					if screen == "summary" {
+						tm.Send(keyPress("enter"))
+						waitFor(t, tm, "INVALID LINES")
+					}
+				case "call":
+					tm.Send(keyPress("enter"))
+					waitFor(t, tm, "Arjun")
+					tm.Send(keyPress("enter"))
+					waitFor(t, tm, "esc closes")
+				case "dnc":
+					tm.Send(keyPress("D"))
+					waitFor(t, tm, "optout.csv")
 				case "toosmall":
 					tm.Send(tea.WindowSizeMsg{Width: 79, Height: 23})
 					waitFor(t, tm, "too small")

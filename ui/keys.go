@@ -15,9 +15,16 @@ type keyMap struct {
 	Filter, Help, Quit, ForceQuit                   key.Binding
 
 	// Actions change something; --readonly disables all of them.
-	Start, Pause, Resume, Stop, Delete, New, Edit, Import key.Binding
+	Start, Pause, Resume, Stop, Delete, New, Edit, Import, Add, Remove key.Binding
 
-	Why key.Binding
+	// Screens: the command line and the do-not-call list.
+	Command, DNC key.Binding
+
+	Why   key.Binding
+	Focus key.Binding
+	// Forms and inputs.
+	NextField, PrevField, Cancel, Complete key.Binding
+
 	Yes key.Binding
 	No  key.Binding
 }
@@ -45,8 +52,19 @@ func newKeyMap(readonly bool) keyMap {
 		New:    key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new")),
 		Edit:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit")),
 		Import: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "import")),
+		Add:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
+		Remove: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "remove")),
 
-		Why: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "why not dialed")),
+		Command: key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command")),
+		DNC:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "DNC list")),
+
+		Why:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "why not dialed")),
+		Focus:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "calls ⇄ leads")),
+		NextField: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next / go")),
+		Complete:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete path")),
+		PrevField: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous field")),
+		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+
 		Yes: key.NewBinding(key.WithKeys("y", "Y", "enter"), key.WithHelp("y", "yes")),
 		No:  key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n", "no")),
 	}
@@ -60,7 +78,7 @@ func newKeyMap(readonly bool) keyMap {
 
 // actions are the bindings that change state.
 func (k *keyMap) actions() []*key.Binding {
-	return []*key.Binding{&k.Start, &k.Pause, &k.Resume, &k.Stop, &k.Delete, &k.New, &k.Edit, &k.Import}
+	return []*key.Binding{&k.Start, &k.Pause, &k.Resume, &k.Stop, &k.Delete, &k.New, &k.Edit, &k.Import, &k.Add, &k.Remove}
 }
 
 // isAction tells whether msg is an action key even when the binding is

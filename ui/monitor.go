@@ -25,6 +25,7 @@ type monitorScreen struct {
 	more bool // ...and another one is wanted after it
 
 	leads    leadTable
+	calls    callPane
 	why      *engine.WhyNot
 	whyErr   error
 	w, h     int
@@ -48,7 +49,7 @@ type leadTable struct {
 }
 
 func newMonitorScreen(sh *shared, c *engine.Campaign) *monitorScreen {
-	return &monitorScreen{sh: sh, cid: c.ID, c: c}
+	return &monitorScreen{sh: sh, cid: c.ID, c: c, calls: callPane{transcripts: map[callKey][]string{}}}
 }
 
 func (s *monitorScreen) Init() tea.Cmd { return tea.Batch(s.Refresh(), s.loadLeads(0, false)) }
@@ -103,7 +104,8 @@ func (s *monitorScreen) KeyGroups() []keyGroup {
 	return []keyGroup{
 		{"Campaign", []key.Binding{k.Pause, k.Resume, k.Stop, k.Start, k.Edit, k.Import, k.Back}},
 		{"Leads", []key.Binding{k.Up, k.Down, k.PgUp, k.PgDown, k.Top, k.Bottom, k.Filter, k.Why}},
-		{"General", []key.Binding{k.Help, k.Quit, k.ForceQuit}},
+		{"Calls", []key.Binding{k.Focus, k.Open}},
+		{"General", []key.Binding{k.DNC, k.Command, k.Help, k.Quit, k.ForceQuit}},
 	}
 }
 
@@ -124,6 +126,7 @@ func (s *monitorScreen) Update(msg tea.Msg) tea.Cmd {
 		s.err = msg.err
 		if msg.err == nil {
 			s.d = msg.d
+			s.calls.seen(msg.d.calls)
 		}
 		if s.more {
 			s.more = false
@@ -185,10 +188,27 @@ func (s *monitorScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if s.calls.open != nil {
+		if key.Matches(msg, k.Back, k.Open) {
+			s.calls.close()
+			return nil
+		}
+		if !key.Matches(msg, k.Pause, k.Resume, k.Stop, k.Start, k.Help) {
+			s.sh.fail("the call view: esc goes back")
+			return nil
+		}
+	}
+	if s.calls.focus && key.Matches(msg, k.Up, k.Down, k.Open) {
+		return s.calls.key(s, msg)
+	}
 	full := len(t.rows) >= s.leadRows
 	switch {
+	case key.Matches(msg, k.Focus):
+		s.calls.focus = !s.calls.focus
 	case key.Matches(msg, k.Back):
 		switch {
+		case s.calls.focus:
+			s.calls.focus = false
 		case s.why != nil || s.whyErr != nil:
 			s.why, s.whyErr = nil, nil
 		case t.filter.value != "":
@@ -247,7 +267,7 @@ func (s *monitorScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return fetchWhy(s.sh.eng, s.cid, t.rows[t.cursor].ID)
 	case key.Matches(msg, k.Open):
-		s.sh.fail("not built yet: the call transcript view; use `dialdeck attempts <campaign> --lead ID`")
+		return s.calls.openLead(s)
 	case key.Matches(msg, k.Pause):
 		return s.sh.act(s.campaign(), engine.ActPause)
 	case key.Matches(msg, k.Resume):
@@ -258,8 +278,12 @@ func (s *monitorScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return s.sh.act(s.campaign(), engine.ActStart)
 	case key.Matches(msg, k.Delete):
 		s.sh.fail("delete from the campaign list (esc, then d)")
-	case key.Matches(msg, k.New, k.Edit, k.Import):
-		s.sh.fail(notBuilt[msg.String()])
+	case key.Matches(msg, k.Edit):
+		return s.sh.openForm(s.campaign())
+	case key.Matches(msg, k.New):
+		return s.sh.openForm(nil)
+	case key.Matches(msg, k.Import):
+		return s.sh.openImport(s.campaign())
 	default:
 		s.sh.fail(fmt.Sprintf("key %q does nothing here (? shows the keys)", msg.String()))
 	}
@@ -303,6 +327,10 @@ func (s *monitorScreen) View() string {
 	lines = append(lines, s.counterLines(d)...)
 	lines = append(lines, fmt.Sprintf("calls/min, last 30m %s  now %d",
 		sparkline(d.cpm), lastOr0(d.cpm)))
+	if s.calls.open != nil {
+		lines = append(lines, s.calls.detailLines(s, now, s.h-len(lines))...)
+		return fit(lines, s.w, s.h)
+	}
 	if s.why != nil || s.whyErr != nil {
 		lines = append(lines, s.whyLines(now)...)
 	} else {
@@ -373,6 +401,9 @@ func (s *monitorScreen) counterLines(d *monitorData) []string {
 func (s *monitorScreen) callLines(d *monitorData, now time.Time) []string {
 	st := s.sh.st
 	head := fmt.Sprintf("ACTIVE CALLS (%d)", len(d.calls))
+	if s.calls.focus {
+		head += " · enter opens a call"
+	}
 	if len(d.calls) > s.callRows {
 		head += fmt.Sprintf(", %d more not shown", len(d.calls)-s.callRows)
 	}
@@ -384,8 +415,12 @@ func (s *monitorScreen) callLines(d *monitorData, now time.Time) []string {
 		if i >= s.callRows {
 			break
 		}
-		lines = append(lines, pad(engine.MaskPhone(c.Phone), 16)+" "+pad(c.Name, 12)+" "+pad(c.Progress.State, 9)+" "+
-			padLeft(dur(now.Sub(c.ClaimedAt)), 6)+"  "+oneLine(c.Progress.LastLine))
+		line := pad(engine.MaskPhone(c.Phone), 16) + " " + pad(c.Name, 12) + " " + pad(c.Progress.State, 9) + " " +
+			padLeft(dur(now.Sub(c.ClaimedAt)), 6) + "  " + oneLine(c.Progress.LastLine)
+		if s.calls.focus && i == s.calls.cursor {
+			line = st.selected.Render(pad(line, s.w))
+		}
+		lines = append(lines, line)
 	}
 	for len(lines) < s.callRows+1 {
 		lines = append(lines, "")
@@ -455,7 +490,7 @@ func (s *monitorScreen) leadLines(d *monitorData, now time.Time) []string {
 	case len(t.rows) == 0 && t.filter.value != "":
 		lines = append(lines, st.dim.Render("no lead matches the filter (esc clears it)"))
 	case len(t.rows) == 0:
-		lines = append(lines, st.dim.Render("no leads yet: import them with `dialdeck leads import <campaign> <file.csv>`"))
+		lines = append(lines, st.dim.Render("no leads yet: press i to import a CSV"))
 	}
 	for i, l := range t.rows {
 		next := "-"

@@ -136,9 +136,9 @@ func TestMonitorLifecycleKeys(t *testing.T) {
 		{[]string{"S", "y"}, []string{"stop 1"}, `stopped "Q2 Renewals — Mumbai"`},
 		{[]string{"p", "r"}, []string{"pause 1", "resume 1"}, `resumed "Q2 Renewals — Mumbai"`},
 		{[]string{"d"}, nil, "delete from the campaign list"},
-		{[]string{"enter"}, nil, "not built yet"},
-		{[]string{"e"}, nil, "not built yet"},
-		{[]string{"i"}, nil, "dialdeck leads import"},
+		{[]string{"j", "j", "enter"}, nil, "lead #3 has no live call"},
+		{[]string{"e"}, nil, `cannot edit campaign "Q2 Renewals — Mumbai": it is running`},
+		{[]string{"i"}, nil, `cannot import campaign "Q2 Renewals — Mumbai": it is running`},
 		{[]string{"x"}, nil, `key "x" does nothing here`},
 	}
 	for _, c := range cases {
