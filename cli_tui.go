@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
+	"syscall"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -40,7 +42,24 @@ func runTUI(g *globals) int {
 	pumpCtx, stopPump := context.WithCancel(ctx)
 	go ui.Pump(pumpCtx, ui.SubscriptionEvents(sub), p.Send, ui.MinSnapshotGap)
 
+	// A closed SSH session (SIGHUP) or a service stop (SIGTERM) ends the
+	// program like a confirmed quit: live calls are hung up and recorded.
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGHUP, syscall.SIGTERM)
+	var termed atomic.Bool
+	go func() {
+		if _, ok := <-term; ok {
+			termed.Store(true)
+			p.Kill()
+		}
+	}()
 	_, runErr := p.Run()
+	signal.Stop(term)
+	close(term)
+	if termed.Load() {
+		a.log.Warn("terminal closed or terminated: stopping the engine")
+		runErr = nil
+	}
 	stopPump()
 	sub.Close()
 
