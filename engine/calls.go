@@ -239,18 +239,28 @@ func (e *Engine) hangUpCampaign(cid uint64) {
 	}
 }
 
+// dialingLead loads a lead that is still being dialed for this attempt; nil
+// (and no error) when it is gone or was already settled (reconciled).
+func dialingLead(tx Tx, cid, lid uint64, attempt int) (*Lead, error) {
+	l, err := tx.Lead(cid, lid)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if l.Status != LeadDialing || l.Attempts != attempt {
+		return nil, nil
+	}
+	return l, nil
+}
+
 // release undoes a claim whose call was never placed.
 func (e *Engine) release(cid, lid uint64, attempt int) error {
 	return e.store.Update(func(tx Tx) error {
-		l, err := tx.Lead(cid, lid)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		if err != nil {
+		l, err := dialingLead(tx, cid, lid, attempt)
+		if l == nil {
 			return err
-		}
-		if l.Status != LeadDialing || l.Attempts != attempt {
-			return nil
 		}
 		l.Attempts--
 		l.Status, l.NextAt = LeadPending, time.Time{}
@@ -276,16 +286,12 @@ func (e *Engine) record(cid, lid uint64, attempt int, startedAt time.Time, res C
 		if err != nil {
 			return err
 		}
-		l, err := tx.Lead(cid, lid)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		if err != nil {
+		l, err := dialingLead(tx, cid, lid, attempt)
+		if l == nil {
+			if err == nil {
+				e.log.Warn("stale call outcome ignored", "campaign", cid, "lead", lid, "attempt", attempt)
+			}
 			return err
-		}
-		if l.Status != LeadDialing || l.Attempts != attempt {
-			e.log.Warn("stale call outcome ignored", "campaign", cid, "lead", lid, "attempt", attempt)
-			return nil
 		}
 		agent := e.agents[c.AgentID]
 		disp := Dispose(res, agent.Analysis)
