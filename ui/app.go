@@ -210,6 +210,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.DNC):
 		return m.openDNC()
+	case key.Matches(msg, k.Webhooks) && m.top == nil:
+		if m.monitor != nil {
+			return m.sh.openWebhooks(m.monitor.campaign())
+		}
+		return m.sh.openWebhooks(m.campaigns.selected())
 	}
 	if m.sh.readonly && k.isAction(msg) {
 		m.sh.fail("read-only session (--readonly): actions are disabled")

@@ -55,7 +55,7 @@ func (s *campaignsScreen) KeyGroups() []keyGroup {
 	return []keyGroup{
 		{"Campaign", []key.Binding{k.Open, k.Start, k.Pause, k.Resume, k.Stop, k.Delete, k.New, k.Edit, k.Import}},
 		{"Navigate", []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.Filter}},
-		{"General", []key.Binding{k.DNC, k.Command, k.Help, k.Quit, k.ForceQuit}},
+		{"General", []key.Binding{k.Webhooks, k.DNC, k.Command, k.Help, k.Quit, k.ForceQuit}},
 	}
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"io"
 	"time"
 
@@ -35,6 +36,10 @@ type Engine interface {
 	DNCAdd(raw []string, region, source string) ([]string, error)
 	DNCRemove(raw []string, region string) ([]string, error)
 	DNCImport(r io.Reader, region, source string) (*engine.DNCImportSummary, error)
+
+	Webhooks(ref string) ([]*engine.OutboxEvent, error)
+	ReplayWebhooks(ref string, seqs []uint64) (int, error)
+	TestWebhook(ctx context.Context, ref string) (status int, excerpt string, err error)
 }
 
 var _ Engine = (*engine.Engine)(nil)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -25,15 +26,19 @@ type fakeEngine struct {
 	leadReads int
 	specs     []engine.CampaignSpec // bodies given to create and edit
 	dnc       []engine.DNCEntry
+	outbox    []*engine.OutboxEvent
+	// testStatus is the HTTP status TestWebhook answers.
+	testStatus int
 }
 
 func newFakeEngine() *fakeEngine {
 	started := fixedNow.Add(-90 * time.Minute)
-	f := &fakeEngine{leads: map[uint64][]*engine.Lead{}}
+	f := &fakeEngine{leads: map[uint64][]*engine.Lead{}, outbox: fakeOutbox(), testStatus: 200}
 	f.campaigns = []*engine.Campaign{
 		{ID: 1, State: engine.StateRunning, StartedAt: &started,
 			CampaignSpec: engine.CampaignSpec{Name: "Q2 Renewals — Mumbai", AgentID: "sim-agent", PhoneNumberID: "pn_demo", MaxConcurrent: 5,
-				Schedule: engine.Schedule{Timezone: "Asia/Kolkata", WindowStart: "10:00", WindowEnd: "18:00", Weekdays: []int{1, 2, 3, 4, 5}}},
+				WebhookURL: "http://127.0.0.1:9999/hook",
+				Schedule:   engine.Schedule{Timezone: "Asia/Kolkata", WindowStart: "10:00", WindowEnd: "18:00", Weekdays: []int{1, 2, 3, 4, 5}}},
 			Columns: []string{"phone", "first_name", "company", "policy_type"}, PhoneColumn: 0},
 		{ID: 2, State: engine.StateDraft,
 			CampaignSpec: engine.CampaignSpec{Name: "Demo renewals", MaxConcurrent: 4, DefaultRegion: "IN",
@@ -451,4 +456,81 @@ func (f *fakeEngine) DNCImport(r io.Reader, region, source string) (*engine.DNCI
 		}
 	}
 	return sum, nil
+}
+
+// fakeOutbox is campaign 1's webhook outbox: one event in each state, and
+// a second dead one.
+func fakeOutbox() []*engine.OutboxEvent {
+	tried := fixedNow.Add(-3 * time.Minute)
+	evs := []*engine.OutboxEvent{
+		{Seq: 9, Type: engine.EventStatusChanged, CampaignID: 1, State: engine.OutboxDead, Attempts: 8,
+			NextTry: fixedNow.Add(-time.Hour), LastTryAt: &tried, LastError: "HTTP 500: upstream exploded"},
+		{Seq: 12, Type: engine.EventLeadCompleted, CampaignID: 1, LeadID: 7, State: engine.OutboxDead, Attempts: 8,
+			NextTry: fixedNow.Add(-time.Hour), LastTryAt: &tried, LastError: "HTTP 410: gone"},
+		{Seq: 15, Type: engine.EventLeadCompleted, CampaignID: 1, LeadID: 14, State: engine.OutboxFailing, Attempts: 3,
+			NextTry: fixedNow.Add(2*time.Minute + 5*time.Second), LastTryAt: &tried,
+			LastError: "Post \"http://127.0.0.1:9999/hook\": dial tcp 127.0.0.1:9999: connect: connection refused"},
+		{Seq: 16, Type: engine.EventLeadCompleted, CampaignID: 1, LeadID: 21, State: engine.OutboxPending, NextTry: fixedNow},
+	}
+	for _, ev := range evs {
+		ev.URL, ev.ID, ev.CreatedAt = "http://127.0.0.1:9999/hook", fmt.Sprintf("msg_%024d", ev.Seq), fixedNow.Add(-2*time.Hour)
+	}
+	return evs
+}
+
+func (f *fakeEngine) Webhooks(ref string) ([]*engine.OutboxEvent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.find(ref)
+	if err != nil {
+		return nil, err
+	}
+	var out []*engine.OutboxEvent
+	for _, ev := range f.outbox {
+		if ev.CampaignID == c.ID {
+			cp := *ev
+			out = append(out, &cp)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeEngine) ReplayWebhooks(ref string, seqs []uint64) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, fmt.Sprint("replay ", ref, " ", seqs))
+	if f.failWith != nil {
+		return 0, f.failWith
+	}
+	c, err := f.find(ref)
+	if err != nil {
+		return 0, err
+	}
+	want := map[uint64]bool{}
+	for _, s := range seqs {
+		want[s] = true
+	}
+	n := 0
+	for _, ev := range f.outbox {
+		if ev.CampaignID == c.ID && ((len(want) == 0 && ev.State == engine.OutboxDead) || want[ev.Seq]) {
+			ev.State, ev.Attempts, ev.NextTry = engine.OutboxPending, 0, fixedNow
+			n++
+		}
+	}
+	return n, nil
+}
+
+// TestWebhook answers 200 for campaign 1 (the only one with a URL here).
+func (f *fakeEngine) TestWebhook(ctx context.Context, ref string) (int, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, "test webhook "+ref)
+	c, err := f.find(ref)
+	if err != nil {
+		return 0, "", err
+	}
+	if c.WebhookURL == "" {
+		return 0, "", fmt.Errorf("campaign %q has no webhookUrl", c.Name)
+	}
+	return f.testStatus, "ok\n", nil
 }

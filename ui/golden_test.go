@@ -17,7 +17,7 @@ import (
 // engine and clock keep them stable. `go test ./ui -update` rewrites them.
 func TestGoldenScreens(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		for _, screen := range []string{"campaigns", "monitor", "help", "toosmall", "form", "import", "summary", "dnc", "call"} {
+		for _, screen := range []string{"campaigns", "monitor", "help", "toosmall", "form", "import", "summary", "dnc", "call", "webhooks"} {
 			if screen == "toosmall" && size[0] != 80 {
 				continue // one size below the minimum is enough
 			}
@@ -53,6 +53,11 @@ func TestGoldenScreens(t *testing.T) {
 					waitFor(t, tm, "Arjun")
 					tm.Send(keyPress("enter"))
 					waitFor(t, tm, "esc closes")
+				case "webhooks":
+					tm.Send(keyPress("enter"))
+					waitFor(t, tm, "Arjun")
+					tm.Send(keyPress("W"))
+					waitFor(t, tm, "#21")
 				case "dnc":
 					tm.Send(keyPress("D"))
 					waitFor(t, tm, "optout.csv")

@@ -16,9 +16,12 @@ type keyMap struct {
 
 	// Actions change something; --readonly disables all of them.
 	Start, Pause, Resume, Stop, Delete, New, Edit, Import, Add, Remove key.Binding
+	// Webhook outbox actions: replay the selected event, replay every dead
+	// one, send a test event.
+	Replay, ReplayAll, TestHook key.Binding
 
 	// Screens: the command line and the do-not-call list.
-	Command, DNC key.Binding
+	Command, DNC, Webhooks key.Binding
 
 	Why   key.Binding
 	Focus key.Binding
@@ -55,8 +58,14 @@ func newKeyMap(readonly bool) keyMap {
 		Add:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
 		Remove: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "remove")),
 
+		Replay:    key.NewBinding(key.WithKeys("r", "enter"), key.WithHelp("r/enter", "replay event")),
+		ReplayAll: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "replay all dead")),
+		TestHook:  key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "send test event")),
+
 		Command: key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command")),
 		DNC:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "DNC list")),
+
+		Webhooks: key.NewBinding(key.WithKeys("W"), key.WithHelp("W", "webhooks")),
 
 		Why:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "why not dialed")),
 		Focus:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "calls ⇄ leads")),
@@ -78,13 +87,18 @@ func newKeyMap(readonly bool) keyMap {
 
 // actions are the bindings that change state.
 func (k *keyMap) actions() []*key.Binding {
-	return []*key.Binding{&k.Start, &k.Pause, &k.Resume, &k.Stop, &k.Delete, &k.New, &k.Edit, &k.Import, &k.Add, &k.Remove}
+	return []*key.Binding{&k.Start, &k.Pause, &k.Resume, &k.Stop, &k.Delete, &k.New, &k.Edit, &k.Import, &k.Add, &k.Remove,
+		&k.Replay, &k.ReplayAll, &k.TestHook}
 }
 
 // isAction tells whether msg is an action key even when the binding is
 // disabled, so a read-only session can say why nothing happened instead of
-// ignoring the key silently.
+// ignoring the key silently. enter also opens things, so it is never an
+// action by itself (the webhook screen refuses it there).
 func (k *keyMap) isAction(msg tea.KeyPressMsg) bool {
+	if key.Matches(msg, k.Open) {
+		return false
+	}
 	for _, b := range k.actions() {
 		for _, s := range b.Keys() {
 			if s == msg.String() {

@@ -105,7 +105,7 @@ func (s *monitorScreen) KeyGroups() []keyGroup {
 		{"Campaign", []key.Binding{k.Pause, k.Resume, k.Stop, k.Start, k.Edit, k.Import, k.Back}},
 		{"Leads", []key.Binding{k.Up, k.Down, k.PgUp, k.PgDown, k.Top, k.Bottom, k.Filter, k.Why}},
 		{"Calls", []key.Binding{k.Focus, k.Open}},
-		{"General", []key.Binding{k.DNC, k.Command, k.Help, k.Quit, k.ForceQuit}},
+		{"General", []key.Binding{k.Webhooks, k.DNC, k.Command, k.Help, k.Quit, k.ForceQuit}},
 	}
 }
 

@@ -34,6 +34,7 @@ type styles struct {
 	prompt   lipgloss.Style
 	barFull  lipgloss.Style
 	state    map[engine.CampaignState]lipgloss.Style
+	outbox   map[engine.OutboxState]lipgloss.Style
 }
 
 func newStyles(mono bool) styles {
@@ -47,6 +48,7 @@ func newStyles(mono bool) styles {
 		prompt:  lipgloss.NewStyle().Bold(true).Reverse(true),
 		barFull: lipgloss.NewStyle(),
 		state:   map[engine.CampaignState]lipgloss.Style{},
+		outbox:  map[engine.OutboxState]lipgloss.Style{},
 	}
 	s.selected = lipgloss.NewStyle().Reverse(true)
 	if mono {
@@ -54,6 +56,9 @@ func newStyles(mono bool) styles {
 			engine.StatePaused, engine.StateCompleted, engine.StateFailed} {
 			s.state[st] = lipgloss.NewStyle().Bold(st == engine.StateRunning || st == engine.StateFailed)
 		}
+		s.outbox[engine.OutboxPending] = lipgloss.NewStyle()
+		s.outbox[engine.OutboxFailing] = lipgloss.NewStyle().Bold(true)
+		s.outbox[engine.OutboxDead] = lipgloss.NewStyle().Bold(true).Underline(true)
 		return s
 	}
 	s.title = s.title.Foreground(lipgloss.Color("12"))
@@ -68,6 +73,9 @@ func newStyles(mono bool) styles {
 	s.state[engine.StatePaused] = lipgloss.NewStyle().Foreground(lipgloss.Color("11"))
 	s.state[engine.StateCompleted] = lipgloss.NewStyle().Foreground(lipgloss.Color("12"))
 	s.state[engine.StateFailed] = lipgloss.NewStyle().Foreground(lipgloss.Color("9")).Bold(true)
+	s.outbox[engine.OutboxPending] = lipgloss.NewStyle().Foreground(lipgloss.Color("14"))
+	s.outbox[engine.OutboxFailing] = lipgloss.NewStyle().Foreground(lipgloss.Color("11")).Bold(true)
+	s.outbox[engine.OutboxDead] = lipgloss.NewStyle().Foreground(lipgloss.Color("9")).Bold(true)
 	return s
 }
 
