@@ -70,7 +70,8 @@ func (h *harness) handle(msg tea.Msg) {
 }
 
 // runQuick runs cmds side by side and drops those still waiting after a
-// moment: timers (huh's cursor blink) would otherwise keep the synchronous
+// moment (50 ms, generous for the fake engine under -race on a loaded CI
+// box): timers (huh's cursor blink) would otherwise keep the synchronous
 // harness busy forever. Everything else answers at once.
 func runQuick(cmds []tea.Cmd) []tea.Msg {
 	chs := make([]chan tea.Msg, len(cmds))
@@ -83,7 +84,7 @@ func runQuick(cmds []tea.Cmd) []tea.Msg {
 		go func() { chs[i] <- c() }()
 	}
 	out := make([]tea.Msg, len(cmds))
-	deadline := time.After(20 * time.Millisecond)
+	deadline := time.After(50 * time.Millisecond)
 	for i, ch := range chs {
 		select {
 		case out[i] = <-ch:
