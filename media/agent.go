@@ -238,7 +238,7 @@ func (a *AgentLeg) negotiate(ctx context.Context) error {
 		return fmt.Errorf("agent unreachable at %s: %v", hostOf(a.cfg.URL), errors.Unwrap(err))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerSDP+1))
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("agent did not answer the offer: %s", ctxReason(ctx, a.cfg.AnswerTimeout))
@@ -253,7 +253,11 @@ func (a *AgentLeg) negotiate(ctx context.Context) error {
 			a.location = u.String()
 		}
 	}
-	if err := a.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
+	answer, err := parseAnswer(body)
+	if err != nil {
+		return err
+	}
+	if err := a.pc.SetRemoteDescription(answer); err != nil {
 		return fmt.Errorf("agent's SDP answer is unusable: %v", err)
 	}
 	return nil
@@ -357,10 +361,57 @@ type EndCallArgs struct {
 	Fields        map[string]any `json:"fields,omitempty"`
 }
 
-func (a *AgentLeg) handle(data []byte) {
+// maxAnswerSDP bounds the answer body read from the agent.
+const maxAnswerSDP = 1 << 20
+
+// parseAnswer checks the agent's answer body before pion sees it: it must
+// be non-empty SDP with at least one media section. Every rejection is an
+// error whose text says why.
+func parseAnswer(body []byte) (webrtc.SessionDescription, error) {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return webrtc.SessionDescription{}, errors.New("agent's SDP answer is unusable: empty body")
+	}
+	if len(body) > maxAnswerSDP {
+		return webrtc.SessionDescription{}, fmt.Errorf("agent's SDP answer is unusable: %d bytes, over the %d-byte limit", len(body), maxAnswerSDP)
+	}
+	desc := webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}
+	parsed, err := desc.Unmarshal()
+	if err != nil {
+		return webrtc.SessionDescription{}, fmt.Errorf("agent's SDP answer is unusable: not SDP: %v", err)
+	}
+	if len(parsed.MediaDescriptions) == 0 {
+		return webrtc.SessionDescription{}, errors.New("agent's SDP answer is unusable: no media sections")
+	}
+	return desc, nil
+}
+
+// parseAgentEvent decodes one data-channel message: a JSON object with a
+// non-empty string "type". Every rejection is an error with the reason.
+func parseAgentEvent(data []byte) (agentEvent, error) {
 	var e agentEvent
 	if err := json.Unmarshal(data, &e); err != nil {
+		return agentEvent{}, fmt.Errorf("agent event is not a JSON object: %v", err)
+	}
+	if e.Type == "" {
+		return agentEvent{}, errors.New("agent event has no type")
+	}
+	return e, nil
+}
+
+// parseEndCallArgs decodes end_call's arguments (a JSON object in a string).
+func parseEndCallArgs(s string) (EndCallArgs, error) {
+	var args EndCallArgs
+	if err := json.Unmarshal([]byte(s), &args); err != nil {
+		return EndCallArgs{}, fmt.Errorf("end_call arguments are not a JSON object: %v", err)
+	}
+	return args, nil
+}
+
+func (a *AgentLeg) handle(data []byte) {
+	e, err := parseAgentEvent(data)
+	if err != nil {
 		a.ignored.Add(1)
+		a.cfg.Log.Debug("agent event ignored", "err", err)
 		return
 	}
 	switch e.Type {
@@ -399,8 +450,8 @@ func (a *AgentLeg) functionCall(e agentEvent) {
 		_ = a.sendJSON(functionOutput(e.CallID, `{"error":"unknown function"}`))
 		return
 	}
-	var args EndCallArgs
-	if err := json.Unmarshal([]byte(e.Arguments), &args); err != nil {
+	args, err := parseEndCallArgs(e.Arguments)
+	if err != nil {
 		a.cfg.Log.Warn("end_call arguments are not valid JSON", "err", err)
 	}
 	an := analysisFrom(args, a.cfg.Log)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,30 +58,78 @@ type SimCarrier struct {
 	// RecordLimit is how long a voicemail box records after its beep before
 	// hanging up.
 	RecordLimit time.Duration
+	placements  *os.File // test hook: see PlacementLogEnv
 }
+
+// PlacementLogEnv is a test hook, not a feature: when this environment
+// variable names a file, the sim carrier appends one line to it when a dial
+// starts and one when that phone leg ends:
+//
+//	start <pid> <campaign> <lead> <attempt> <unix ns>
+//	end <pid> <campaign> <lead> <attempt> <unix ns> <outcome>
+//
+// The file is opened O_APPEND and each line is one write(2), so a SIGKILL
+// leaves only whole lines (a start without its end is a call the kill cut
+// off). The crash-loop test reads it to prove no (lead, attempt) was placed
+// twice and no lead had two calls at once.
+const PlacementLogEnv = "DIALDECK_SIM_PLACEMENT_LOG"
 
 // NewSimCarrier returns a carrier drawing from sim.
 func NewSimCarrier(sim *SimPlacer) *SimCarrier {
-	return &SimCarrier{sim: sim, RecordLimit: 2 * time.Second}
+	c := &SimCarrier{sim: sim, RecordLimit: 2 * time.Second}
+	if p := os.Getenv(PlacementLogEnv); p != "" {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v (no placement log)\n", PlacementLogEnv, err)
+		} else {
+			c.placements = f
+		}
+	}
+	return c
+}
+
+// logPlacement appends one whole line to the placement log, if any.
+func (c *SimCarrier) logPlacement(event string, req engine.CallRequest, outcome engine.Outcome) {
+	if c.placements == nil {
+		return
+	}
+	b := make([]byte, 0, 96)
+	b = append(b, event...)
+	for _, n := range []uint64{uint64(os.Getpid()), req.CampaignID, req.LeadID, uint64(req.Attempt), uint64(time.Now().UnixNano())} {
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, n, 10)
+	}
+	if outcome != "" {
+		b = append(b, ' ')
+		b = append(b, outcome...)
+	}
+	b = append(b, '\n')
+	_, _ = c.placements.Write(b)
 }
 
 // Dial waits out the drawn ring time (wall clock) and answers or fails.
 func (c *SimCarrier) Dial(ctx context.Context, req engine.CallRequest, onState func(string)) (PhoneCall, error) {
 	res := c.sim.Simulate(req)
+	c.logPlacement("start", req, "")
 	onState("ringing")
 	t := time.NewTimer(res.RingDuration)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
+		c.logPlacement("end", req, engine.OutcomeFailed)
 		return nil, &DialError{Outcome: engine.OutcomeFailed, Reason: "hung up while ringing: " + cause(ctx)}
 	case <-t.C:
 	}
 	if !res.Answered {
+		c.logPlacement("end", req, res.Outcome)
 		return nil, &DialError{Outcome: res.Outcome, Reason: res.Reason, Ring: res.RingDuration}
 	}
 	seed := c.sim.cfg.Seed ^ req.CampaignID<<40 ^ req.LeadID<<8 ^ uint64(req.Attempt)
 	callee := &simCallee{voicemail: res.Outcome == engine.OutcomeVoicemail, out: make(chan []byte, 64), lost: &c.lost,
 		done: make(chan struct{}), exited: make(chan struct{})}
+	if c.placements != nil {
+		callee.onEnd = func() { c.logPlacement("end", req, res.Outcome) }
+	}
 	var script []segment
 	if callee.voicemail {
 		// Greeting, then the beep, then the box records for a while.
@@ -127,6 +177,8 @@ type simCallee struct {
 	heard     atomic.Uint64
 	seq       seqGaps
 	lost      *atomic.Uint64
+	onEnd     func() // once, after the callee's goroutine exited
+	endOnce   sync.Once
 }
 
 // Lost is the packets callees never heard, from RTP sequence gaps.
@@ -236,6 +288,9 @@ func (c *simCallee) Voicemail() bool { return c.voicemail }
 func (c *simCallee) Hangup() {
 	c.once.Do(func() { close(c.done) })
 	<-c.exited
+	if c.onEnd != nil {
+		c.endOnce.Do(c.onEnd)
+	}
 }
 
 // fill writes one frame of µ-law audio: silence, noise-like speech or a
