@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -122,12 +123,13 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 
 	var toAgent, fromAgent atomic.Uint64
 	firstAudio, calleeGone := make(chan struct{}), make(chan struct{})
+	var phoneErr error // why the phone leg stopped; read after calleeGone
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		defer close(calleeGone)
-		b.relay(call.ReadRTP, leg.WriteRTP, &toAgent, nil)
+		phoneErr = b.relay(call.ReadRTP, leg.WriteRTP, &toAgent, nil)
 	}()
 	go func() {
 		defer wg.Done()
@@ -170,6 +172,10 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 		case <-calleeGone:
 			res.Analysis = leg.Analysis()
 			teardown()
+			if phoneErr != nil && !errors.Is(phoneErr, io.EOF) {
+				// Not a hang-up: the carrier lost the call mid-conversation.
+				return fail("phone leg lost: " + phoneErr.Error())
+			}
 			res.Reason = "callee hung up"
 			if call.Voicemail() {
 				res.Reason = "voicemail box hung up"
@@ -193,13 +199,14 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 
 // relay copies packets from src to dst as they arrive: no ticker, no
 // buffering, so the only added latency is one read and one write. A
-// failed write drops that packet (as a network would) and goes on.
-func (b *Bridge) relay(src func([]byte) (int, error), dst func([]byte) error, n *atomic.Uint64, first chan struct{}) {
+// failed write drops that packet (as a network would) and goes on. It
+// returns the read error that ended it (io.EOF for a hang-up).
+func (b *Bridge) relay(src func([]byte) (int, error), dst func([]byte) error, n *atomic.Uint64, first chan struct{}) error {
 	buf := make([]byte, 1500)
 	for {
 		k, err := src(buf)
 		if err != nil {
-			return
+			return err
 		}
 		t := time.Now()
 		if dst(buf[:k]) != nil {
