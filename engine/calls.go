@@ -315,7 +315,7 @@ func (e *Engine) record(cid, lid uint64, attempt int, startedAt time.Time, res C
 			return err
 		}
 		a := &Attempt{CampaignID: cid, LeadID: lid, Phone: l.Phone, Attempt: attempt, StartedAt: startedAt, EndedAt: now,
-			Outcome: res.Outcome, Disposition: disp, Reason: res.Reason,
+			Outcome: res.Outcome, Disposition: disp, Reason: res.Reason, SIPCode: res.SIPCode,
 			RingSeconds: res.RingDuration.Seconds(), TalkSeconds: res.TalkDuration.Seconds(),
 			PacketsToAgent: res.PacketsToAgent, PacketsFromAgent: res.PacketsFromAgent,
 			Transcript: res.Transcript, Analysis: res.Analysis}
@@ -328,7 +328,7 @@ func (e *Engine) record(cid, lid uint64, attempt int, startedAt time.Time, res C
 		}
 		data := LeadCompletedData{CampaignID: cid, CampaignName: c.Name, LeadID: lid, Phone: l.Phone,
 			Variables: leadColumns(c, l), Attempt: attempt, Status: l.Status, Disposition: disp, Outcome: res.Outcome,
-			Reason: res.Reason, Analysis: res.Analysis, StartedAt: startedAt, EndedAt: now, NextAttemptAt: a.NextAttemptAt}
+			Reason: res.Reason, SIPCode: res.SIPCode, Analysis: res.Analysis, StartedAt: startedAt, EndedAt: now, NextAttemptAt: a.NextAttemptAt}
 		if res.Analysis != nil {
 			data.Summary = res.Analysis.Summary
 		}

@@ -44,9 +44,10 @@ func Dispose(res CallResult, analysis bool) Disposition {
 // nextAttempt decides whether a lead is dialed again and when. A disposition
 // in retryOn with attempts left retries after the backoff; a callback with a
 // callback time (attempts left) re-queues at that time. Either is pushed to
-// the next moment the lead's window is open.
+// the next moment the lead's window is open. A permanent failure (the number
+// does not exist) is never retried.
 func nextAttempt(c *Campaign, win WindowSet, attempts int, d Disposition, res CallResult, now time.Time) (time.Time, bool) {
-	if attempts >= c.RetryPolicy.MaxAttempts {
+	if attempts >= c.RetryPolicy.MaxAttempts || res.Permanent {
 		return time.Time{}, false
 	}
 	var at time.Time

@@ -128,6 +128,12 @@ type CallResult struct {
 	PacketsFromAgent uint64
 	Transcript       []TranscriptLine
 	Analysis         *Analysis
+	// SIPCode is the final SIP response of the phone leg (0 when the
+	// carrier is not SIP or none arrived).
+	SIPCode int
+	// Permanent marks a failure that no retry can fix (the number does not
+	// exist): the lead is not dialed again whatever retryOn says.
+	Permanent bool
 }
 
 // CallPlacer places calls. Place blocks until the call has ended (or ctx is

@@ -569,3 +569,36 @@ func TestDNCClosuresPerTickAreBounded(t *testing.T) {
 		t.Fatalf("%d DNC numbers dialed", n)
 	}
 }
+
+// A number the network says does not exist (SIP 404) is not dialed again even
+// when retryOn lists "failed", and the attempt keeps the SIP code.
+func TestPermanentFailureIsNotRetried(t *testing.T) {
+	h := newHarness(t, 10, nil)
+	h.placer.result = func(req engine.CallRequest) engine.CallResult {
+		if req.LeadID == 1 {
+			return engine.CallResult{Outcome: engine.OutcomeFailed, Reason: "number not reachable (404 Not Found)", SIPCode: 404, Permanent: true}
+		}
+		return engine.CallResult{Outcome: engine.OutcomeFailed, Reason: "503 Service Unavailable", SIPCode: 503}
+	}
+	spec := specBody("permanent")
+	spec.RetryPolicy.RetryOn = []string{"failed"}
+	c := h.campaignWithLeads(spec, 2)
+	if err := h.e.Start(fmt.Sprint(c.ID)); err != nil {
+		t.Fatal(err)
+	}
+	h.tick()
+	h.settle()
+	l1, _ := h.e.Attempts(fmt.Sprint(c.ID), 1)
+	l2, _ := h.e.Attempts(fmt.Sprint(c.ID), 2)
+	if len(l1) != 1 || l1[0].SIPCode != 404 || l1[0].NextAttemptAt != nil {
+		t.Fatalf("lead 1 (404) attempts: %+v", l1)
+	}
+	if len(l2) != 1 || l2[0].SIPCode != 503 || l2[0].NextAttemptAt == nil {
+		t.Fatalf("lead 2 (503) should be retried: %+v", l2)
+	}
+	w, err := h.e.WhyNot(c.ID, 1)
+	if err != nil || w.Gate == engine.GateBackoff {
+		t.Fatalf("why-not for the 404 lead: %+v %v", w, err)
+	}
+	h.check(c)
+}

@@ -185,6 +185,7 @@ type Attempt struct {
 	Outcome          Outcome          `json:"outcome"`
 	Disposition      Disposition      `json:"disposition"`
 	Reason           string           `json:"reason,omitempty"`
+	SIPCode          int              `json:"sipCode,omitempty"`
 	RingSeconds      float64          `json:"ringSeconds"`
 	TalkSeconds      float64          `json:"talkSeconds"`
 	PacketsToAgent   uint64           `json:"packetsToAgent"`

@@ -100,6 +100,7 @@ type LeadCompletedData struct {
 	Disposition   Disposition       `json:"disposition"`
 	Outcome       Outcome           `json:"outcome"`
 	Reason        string            `json:"reason,omitempty"`
+	SIPCode       int               `json:"sipCode,omitempty"`
 	Analysis      *Analysis         `json:"analysis,omitempty"`
 	Summary       string            `json:"summary,omitempty"`
 	StartedAt     time.Time         `json:"startedAt"`

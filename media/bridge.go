@@ -72,7 +72,7 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 			if ring == 0 {
 				ring = time.Since(start)
 			}
-			return engine.CallResult{Outcome: de.Outcome, Reason: de.Reason, RingDuration: ring}
+			return engine.CallResult{Outcome: de.Outcome, Reason: de.Reason, RingDuration: ring, SIPCode: de.SIPCode, Permanent: de.Permanent}
 		}
 		return engine.CallResult{Outcome: engine.OutcomeFailed, Reason: "carrier: " + err.Error(), RingDuration: time.Since(start)}
 	}

@@ -45,6 +45,10 @@ type DialError struct {
 	Outcome engine.Outcome
 	Reason  string
 	Ring    time.Duration
+	// SIPCode is the final SIP response, when the carrier speaks SIP.
+	SIPCode int
+	// Permanent: the number cannot be reached at all; do not retry.
+	Permanent bool
 }
 
 func (e *DialError) Error() string { return e.Reason }
