@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -91,10 +92,14 @@ func cmdAttempts(g *globals, args []string) error {
 			return writeJSON(g.stdout, atts)
 		}
 		tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "LEAD\tPHONE\t#\tSTARTED\tOUTCOME\tDISPOSITION\tTALK\tREASON")
+		fmt.Fprintln(tw, "LEAD\tPHONE\t#\tSTARTED\tOUTCOME\tDISPOSITION\tTALK\tSIP\tREASON")
 		for _, at := range atts {
-			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%.0fs\t%s\n", at.LeadID, maskPhone(at.Phone), at.Attempt,
-				at.StartedAt.Local().Format("01-02 15:04:05"), at.Outcome, at.Disposition, at.TalkSeconds, oneLine(at.Reason))
+			sip := "-"
+			if at.SIPCode != 0 {
+				sip = strconv.Itoa(at.SIPCode)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%.0fs\t%s\t%s\n", at.LeadID, maskPhone(at.Phone), at.Attempt,
+				at.StartedAt.Local().Format("01-02 15:04:05"), at.Outcome, at.Disposition, at.TalkSeconds, sip, oneLine(at.Reason))
 		}
 		return tw.Flush()
 	})

@@ -22,7 +22,7 @@ func (e *Engine) Export(ref string, w io.Writer) (int, error) {
 		return 0, err
 	}
 	cw := csv.NewWriter(w)
-	header := append(append([]string{}, c.Columns...), "status", "disposition", "attempts", "last_attempt_at", "next_attempt_at", "last_outcome", "last_reason", "summary", "analysis_fields")
+	header := append(append([]string{}, c.Columns...), "status", "disposition", "attempts", "last_attempt_at", "next_attempt_at", "last_outcome", "last_reason", "last_sip_code", "summary", "analysis_fields")
 	if len(c.Columns) == 0 {
 		header = append([]string{"phone"}, header...)
 	}
@@ -63,9 +63,12 @@ func (e *Engine) Export(ref string, w io.Writer) (int, error) {
 				rec = append(rec, "")
 			}
 			rec = append(rec, string(r.l.Status), string(r.l.Disposition), strconv.Itoa(r.l.Attempts), fmtTime(r.l.LastAt), fmtTime(r.l.NextAt))
-			var outcome, reason, summary, fields string
+			var outcome, reason, sipCode, summary, fields string
 			if r.a != nil {
 				outcome, reason = string(r.a.Outcome), r.a.Reason
+				if r.a.SIPCode != 0 {
+					sipCode = strconv.Itoa(r.a.SIPCode)
+				}
 				if r.a.Analysis != nil {
 					summary = r.a.Analysis.Summary
 					if len(r.a.Analysis.Fields) > 0 {
@@ -74,7 +77,7 @@ func (e *Engine) Export(ref string, w io.Writer) (int, error) {
 					}
 				}
 			}
-			rec = append(rec, outcome, reason, summary, fields)
+			rec = append(rec, outcome, reason, sipCode, summary, fields)
 			if err := cw.Write(rec); err != nil {
 				return n, fmt.Errorf("export: %w", err)
 			}

@@ -1,9 +1,12 @@
 package engine_test
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -599,6 +602,19 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 	w, err := h.e.WhyNot(c.ID, 1)
 	if err != nil || w.Gate == engine.GateBackoff {
 		t.Fatalf("why-not for the 404 lead: %+v %v", w, err)
+	}
+	// The export carries the SIP code of each lead's last attempt.
+	var out bytes.Buffer
+	if _, err := h.e.Export(fmt.Sprint(c.ID), &out); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&out).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("export: %v %q", err, rows)
+	}
+	col := slices.Index(rows[0], "last_sip_code")
+	if col < 0 || rows[1][col] != "404" || rows[2][col] != "503" {
+		t.Fatalf("export last_sip_code column %d: %q", col, rows)
 	}
 	h.check(c)
 }
