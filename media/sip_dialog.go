@@ -93,10 +93,11 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 		select {
 		case <-watchDone:
 		case <-ring.C:
-			c.trace("-- no final response within %v: CANCEL", c.cfg.RingTimeout)
+			c.trace("-> CANCEL (no final response within %v)", c.cfg.RingTimeout)
 			stopWait(errRingTimeout)
 		case <-ctx.Done():
 			if sawReply.Load() {
+				c.trace("-> CANCEL (call abandoned)")
 				stopWait(errDialCancel)
 			} else {
 				stopWait(sipgo.WaitAnswerForceCancelErr)
@@ -189,6 +190,9 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	}
 
 	res := dlg.InviteResponse
+	if early != nil {
+		c.trace("-- early media: %d RTP packets before the answer", rtp.early.Load())
+	}
 	c.trace("-> ACK")
 	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
 		dlg.Close()

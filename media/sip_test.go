@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -79,10 +80,19 @@ func startSipp(t *testing.T, scenario string, extra ...string) *sipp {
 	s := &sipp{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), exited: make(chan struct{})}
 	args := append([]string{"-sf", sf, "-i", "127.0.0.1", "-p", fmt.Sprint(port), "-m", "1",
 		"-mi", "127.0.0.1", "-mp", fmt.Sprint(media), "-rtp_echo", "-nostdin", "-timeout", "30s", "-timeout_error",
-		"-max_recv_loops", "1000"}, extra...)
+		"-max_recv_loops", "1000", "-trace_msg"}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cmd = exec.CommandContext(ctx, bin, args...)
-	s.cmd.Dir = t.TempDir() // sipp writes its logs next to itself
+	// sipp runs in a scratch directory (its logs land there) holding the
+	// audio files scenarios stream.
+	s.cmd.Dir = t.TempDir()
+	audio, err := os.ReadFile(filepath.Join(filepath.Dir(sf), "silence.ulaw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.cmd.Dir, "silence.ulaw"), audio, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.out
 	if err := s.cmd.Start(); err != nil {
 		cancel()
@@ -95,6 +105,13 @@ func startSipp(t *testing.T, scenario string, extra ...string) *sipp {
 	t.Cleanup(func() {
 		cancel() // kills sipp if still running
 		<-s.exited
+		if t.Failed() {
+			m, _ := filepath.Glob(filepath.Join(s.cmd.Dir, "*messages.log"))
+			for _, f := range m {
+				b, _ := os.ReadFile(f)
+				t.Logf("sipp messages:\n%s", b)
+			}
+		}
 	})
 	// Wait until sipp holds its SIP port.
 	deadline := time.Now().Add(5 * time.Second)
@@ -253,4 +270,122 @@ func TestSIPAnswerWithEcho(t *testing.T) {
 		t.Errorf("trace lacks a step: %q", run.trace)
 	}
 	run.wantSippOK(t)
+}
+
+func TestSIPAnswerPCMA(t *testing.T) {
+	run := placeSIPCall(t, "pcma.xml", nil)
+	// sipp echoes the A-law we send: audio reaches the agent only if both
+	// directions were converted (and the agent's PCMU came back as PCMU).
+	run.wantAnswered(t)
+	run.wantSippOK(t)
+}
+
+func TestSIPCalleeHangsUpFirst(t *testing.T) {
+	run := placeSIPCall(t, "callee_bye.xml", nil)
+	run.wantAnswered(t)
+	if run.res.Reason != "callee hung up" || run.res.Analysis != nil {
+		t.Errorf("reason %q analysis %+v, want the callee's hang-up before the agent ended", run.res.Reason, run.res.Analysis)
+	}
+	if d := engine.Dispose(run.res, true); d != engine.DispAnswered {
+		t.Errorf("disposition %s, want answered", d)
+	}
+	if !run.traced("<- BYE") || run.traced("-> BYE") {
+		t.Errorf("want the callee's BYE and none from us: %q", run.trace)
+	}
+	run.wantSippOK(t)
+}
+
+func TestSIPEarlyMedia(t *testing.T) {
+	run := placeSIPCall(t, "early183.xml", nil)
+	run.wantAnswered(t)
+	run.wantStates(t, "trying", "early media", "answered")
+	if strings.Contains(strings.Join(run.states, ","), "ringing") {
+		t.Errorf("no 180 was sent, yet the state went to ringing: %v", run.states)
+	}
+	var early string
+	for _, l := range run.trace {
+		if strings.HasPrefix(l, "-- early media:") {
+			early = l
+		}
+	}
+	if early == "" || strings.HasPrefix(early, "-- early media: 0 ") {
+		t.Errorf("no early media RTP received before the answer: %q", run.trace)
+	}
+	run.wantSippOK(t)
+}
+
+func TestSIPDigestAuth(t *testing.T) {
+	for _, tc := range []struct{ scenario, challenge string }{
+		{"auth401.xml", "<- 401 Unauthorized"},                  // sipp verifies the digest response
+		{"auth407.xml", "<- 407 Proxy Authentication Required"}, // sipp checks the Proxy-Authorization fields
+	} {
+		t.Run(strings.TrimSuffix(tc.scenario, ".xml"), func(t *testing.T) {
+			run := placeSIPCall(t, tc.scenario, func(c *SIPTrunkConfig) { c.Username, c.Password = "dialdeck", "s3cret" })
+			run.wantAnswered(t)
+			if !run.traced(tc.challenge) || !run.traced("-> INVITE (with credentials)") {
+				t.Errorf("trace lacks the challenge: %q", run.trace)
+			}
+			run.wantSippOK(t)
+		})
+	}
+}
+
+func TestSIPDigestAuthWrongPassword(t *testing.T) {
+	run := placeSIPCall(t, "auth401.xml", func(c *SIPTrunkConfig) { c.Username, c.Password = "dialdeck", "wrong" })
+	if run.res.Outcome != engine.OutcomeFailed || run.res.SIPCode != 403 || run.res.Reason != "403 Forbidden" {
+		t.Errorf("got %s %q SIP %d, want failed 403 Forbidden", run.res.Outcome, run.res.Reason, run.res.SIPCode)
+	}
+	if code := run.sipp.wait(15 * time.Second); code == 0 {
+		t.Error("sipp accepted a wrong password")
+	}
+}
+
+func TestSIPRingNoAnswer(t *testing.T) {
+	run := placeSIPCall(t, "ring_noanswer.xml", nil)
+	res := run.res
+	if res.Outcome != engine.OutcomeNoAnswer || res.SIPCode != 487 || res.Reason != "no answer within 2s" {
+		t.Errorf("got %s %q SIP %d, want no_answer after CANCEL with 487", res.Outcome, res.Reason, res.SIPCode)
+	}
+	if res.RingDuration < 2*time.Second {
+		t.Errorf("ring %v, want at least the 2s ring timeout", res.RingDuration)
+	}
+	if d := engine.Dispose(res, true); d != engine.DispNoAnswer {
+		t.Errorf("disposition %s", d)
+	}
+	if !run.traced("CANCEL") || !run.traced("487") {
+		t.Errorf("trace lacks CANCEL/487: %q", run.trace)
+	}
+	run.wantStates(t, "trying", "ringing")
+	run.wantSippOK(t)
+}
+
+// Final failure responses: outcome, stored code, reason, permanence.
+func TestSIPFinalResponses(t *testing.T) {
+	cases := []struct {
+		scenario  string
+		outcome   engine.Outcome
+		disp      engine.Disposition
+		code      int
+		reason    string
+		permanent bool
+	}{
+		{"busy486.xml", engine.OutcomeBusy, engine.DispBusy, 486, "callee busy (486 Busy Here)", false},
+		{"decline603.xml", engine.OutcomeNoAnswer, engine.DispNoAnswer, 603, "declined", false},
+		{"error503.xml", engine.OutcomeFailed, engine.DispFailed, 503, "503 Service Unavailable", false},
+		{"notfound404.xml", engine.OutcomeFailed, engine.DispFailed, 404, "number not reachable (404 Not Found)", true},
+	}
+	for _, tc := range cases {
+		t.Run(strings.TrimSuffix(tc.scenario, ".xml"), func(t *testing.T) {
+			run := placeSIPCall(t, tc.scenario, nil)
+			res := run.res
+			if res.Outcome != tc.outcome || res.SIPCode != tc.code || res.Reason != tc.reason || res.Permanent != tc.permanent || res.Answered {
+				t.Errorf("got %s %q SIP %d permanent %v, want %s %q SIP %d permanent %v",
+					res.Outcome, res.Reason, res.SIPCode, res.Permanent, tc.outcome, tc.reason, tc.code, tc.permanent)
+			}
+			if d := engine.Dispose(res, true); d != tc.disp {
+				t.Errorf("disposition %s, want %s", d, tc.disp)
+			}
+			run.wantSippOK(t)
+		})
+	}
 }
