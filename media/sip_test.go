@@ -65,7 +65,7 @@ func freePortPair(t *testing.T, lo, hi int) int {
 
 // startSipp runs `sipp -sf testdata/sipp/<scenario> -m 1` as a UAS with
 // RTP echo. A missing sipp binary fails the test: CI installs sip-tester.
-func startSipp(t *testing.T, scenario string, extra ...string) *sipp {
+func startSipp(t *testing.T, scenario string, noEcho bool, extra ...string) *sipp {
 	t.Helper()
 	bin, err := exec.LookPath("sipp")
 	if err != nil {
@@ -79,8 +79,11 @@ func startSipp(t *testing.T, scenario string, extra ...string) *sipp {
 	media := freePortPair(t, 29000, 37000)
 	s := &sipp{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), exited: make(chan struct{})}
 	args := append([]string{"-sf", sf, "-i", "127.0.0.1", "-p", fmt.Sprint(port), "-m", "1",
-		"-mi", "127.0.0.1", "-mp", fmt.Sprint(media), "-rtp_echo", "-nostdin", "-timeout", "30s", "-timeout_error",
+		"-mi", "127.0.0.1", "-mp", fmt.Sprint(media), "-nostdin", "-timeout", "30s", "-timeout_error",
 		"-max_recv_loops", "1000", "-trace_msg"}, extra...)
+	if !noEcho {
+		args = append(args, "-rtp_echo")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cmd = exec.CommandContext(ctx, bin, args...)
 	// sipp runs in a scratch directory (its logs land there) holding the
@@ -180,6 +183,17 @@ func (r *sipRun) traced(s string) bool {
 
 // placeSIPCall runs one bridged call against a SIPp scenario.
 func placeSIPCall(t *testing.T, scenario string, mod func(*SIPTrunkConfig), sippArgs ...string) *sipRun {
+	return placeSIPCallOpts(t, scenario, sipCallOpts{mod: mod, sippArgs: sippArgs})
+}
+
+type sipCallOpts struct {
+	mod         func(*SIPTrunkConfig)
+	sippArgs    []string
+	noEcho      bool          // sipp sends no RTP back
+	cancelAfter time.Duration // cancel the call's context after this long
+}
+
+func placeSIPCallOpts(t *testing.T, scenario string, o sipCallOpts) *sipRun {
 	t.Helper()
 	noLeaks(t)
 	cfg := answeredConfig()
@@ -191,12 +205,12 @@ func placeSIPCall(t *testing.T, scenario string, mod func(*SIPTrunkConfig), sipp
 		t.Fatal(err)
 	}
 	defer agent.Close()
-	sp := startSipp(t, scenario, sippArgs...)
+	sp := startSipp(t, scenario, o.noEcho, o.sippArgs...)
 	rtpLo := freePortPair(t, 37000, 45000)
 	tc := SIPTrunkConfig{ID: "test", Trunk: sp.addr, BindAddr: "127.0.0.1", RTPPortMin: rtpLo, RTPPortMax: rtpLo + 3,
 		RingTimeout: 2 * time.Second, NoMediaTimeout: 10 * time.Second}
-	if mod != nil {
-		mod(&tc)
+	if o.mod != nil {
+		o.mod(&tc)
 	}
 	carrier, err := NewSIPCarrier(tc, nil)
 	if err != nil {
@@ -220,6 +234,10 @@ func placeSIPCall(t *testing.T, scenario string, mod func(*SIPTrunkConfig), sipp
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if o.cancelAfter > 0 {
+		stop := time.AfterFunc(o.cancelAfter, cancel)
+		defer stop.Stop()
+	}
 	run.res = b.Place(ctx, req)
 	if err := carrier.Close(); err != nil {
 		t.Logf("carrier close: %v", err)
@@ -387,5 +405,111 @@ func TestSIPFinalResponses(t *testing.T) {
 			}
 			run.wantSippOK(t)
 		})
+	}
+}
+
+func TestSIPNoMedia(t *testing.T) {
+	// The callee answers and never sends RTP: the call ends as failed.
+	run := placeSIPCallOpts(t, "answer.xml", sipCallOpts{noEcho: true,
+		mod: func(c *SIPTrunkConfig) { c.NoMediaTimeout = 500 * time.Millisecond }})
+	res := run.res
+	if res.Outcome != engine.OutcomeFailed || res.Reason != "no media from the callee for 500ms" || !res.Answered || res.SIPCode != 200 {
+		t.Errorf("got %s %q answered %v SIP %d, want failed: no media", res.Outcome, res.Reason, res.Answered, res.SIPCode)
+	}
+	if res.PacketsToAgent != 0 {
+		t.Errorf("%d packets reached the agent from a silent callee", res.PacketsToAgent)
+	}
+	if !run.traced("-> BYE") {
+		t.Errorf("no BYE after the media timeout: %q", run.trace)
+	}
+	run.wantSippOK(t)
+}
+
+func TestSIPCancelWhileRinging(t *testing.T) {
+	// The campaign stops while the callee rings: CANCEL, 487, failed.
+	run := placeSIPCallOpts(t, "ring_noanswer.xml", sipCallOpts{cancelAfter: 500 * time.Millisecond,
+		mod: func(c *SIPTrunkConfig) { c.RingTimeout = 20 * time.Second }})
+	res := run.res
+	if res.Outcome != engine.OutcomeFailed || !strings.HasPrefix(res.Reason, "hung up while ringing") || res.SIPCode != 487 {
+		t.Errorf("got %s %q SIP %d, want failed after CANCEL", res.Outcome, res.Reason, res.SIPCode)
+	}
+	if !run.traced("-> CANCEL (call abandoned)") {
+		t.Errorf("no CANCEL: %q", run.trace)
+	}
+	run.wantSippOK(t)
+}
+
+// newTestCarrier is a carrier on 127.0.0.1 pointed at sp.
+func newTestCarrier(t *testing.T, sp *sipp, mod func(*SIPTrunkConfig)) *SIPCarrier {
+	t.Helper()
+	rtpLo := freePortPair(t, 37000, 45000)
+	tc := SIPTrunkConfig{ID: "test", Trunk: sp.addr, BindAddr: "127.0.0.1", RTPPortMin: rtpLo, RTPPortMax: rtpLo + 3,
+		RingTimeout: 2 * time.Second}
+	if mod != nil {
+		mod(&tc)
+	}
+	c, err := NewSIPCarrier(tc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestSIPMaxConcurrent(t *testing.T) {
+	noLeaks(t)
+	sp := startSipp(t, "answer.xml", false, "-m", "2")
+	c := newTestCarrier(t, sp, func(tc *SIPTrunkConfig) { tc.MaxConcurrent = 1 })
+	defer c.Close()
+	req := testRequest(1)
+	req.Phone, req.CallerID = sipTestPhone, sipTestCallerID
+	first, err := c.Dial(context.Background(), req, nil)
+	if err != nil {
+		t.Fatalf("first call: %v", err)
+	}
+	// The trunk is full: a second call waits for a slot until its context ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	_, err = c.Dial(ctx, req, nil)
+	cancel()
+	var de *DialError
+	if !errors.As(err, &de) || de.Outcome != engine.OutcomeFailed || !strings.HasPrefix(de.Reason, "hung up before dialing") {
+		t.Fatalf("second call while the trunk is full: %v", err)
+	}
+	first.Hangup()
+	// The slot is free again.
+	second, err := c.Dial(context.Background(), req, nil)
+	if err != nil {
+		t.Fatalf("call after the first hung up: %v", err)
+	}
+	if sc, ok := second.(interface{ SIPCode() int }); !ok || sc.SIPCode() != 200 {
+		t.Errorf("answered call has no SIP code 200")
+	}
+	second.Hangup()
+	if code := sp.wait(15 * time.Second); code != 0 {
+		t.Errorf("sipp exit %d:\n%s", code, sp.tail())
+	}
+}
+
+func TestSIPCallsPerSecond(t *testing.T) {
+	noLeaks(t)
+	sp := startSipp(t, "busy486.xml", false, "-m", "3")
+	c := newTestCarrier(t, sp, func(tc *SIPTrunkConfig) { tc.CallsPerSecond = 4 })
+	defer c.Close()
+	req := testRequest(1)
+	req.Phone, req.CallerID = sipTestPhone, sipTestCallerID
+	start := time.Now()
+	for i := range 3 {
+		_, err := c.Dial(context.Background(), req, nil)
+		var de *DialError
+		if !errors.As(err, &de) || de.Outcome != engine.OutcomeBusy {
+			t.Fatalf("call %d: %v, want busy", i, err)
+		}
+	}
+	// Three INVITEs at 4 per second: the third leaves no earlier than 500 ms
+	// after the first (a lower bound only; the calls themselves take ~1 ms).
+	if d := time.Since(start); d < 500*time.Millisecond {
+		t.Errorf("3 calls at 4 cps took %v", d)
+	}
+	if code := sp.wait(15 * time.Second); code != 0 {
+		t.Errorf("sipp exit %d:\n%s", code, sp.tail())
 	}
 }
