@@ -117,13 +117,19 @@ func startSipp(t *testing.T, scenario string, noEcho bool, extra ...string) *sip
 		}
 	})
 	// Wait until sipp holds its SIP port.
+	tcp := strings.Contains(strings.Join(extra, " "), "-t t1")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		c, err := net.ListenPacket("udp", s.addr)
-		if err != nil {
+		if tcp {
+			if c, err := net.Dial("tcp", s.addr); err == nil {
+				c.Close()
+				break
+			}
+		} else if c, err := net.ListenPacket("udp", s.addr); err != nil {
 			break
+		} else {
+			c.Close()
 		}
-		c.Close()
 		select {
 		case <-s.exited:
 			t.Fatalf("sipp exited at start: %v\n%s", s.err, s.out.String())
@@ -512,4 +518,22 @@ func TestSIPCallsPerSecond(t *testing.T) {
 	if code := sp.wait(15 * time.Second); code != 0 {
 		t.Errorf("sipp exit %d:\n%s", code, sp.tail())
 	}
+}
+
+func TestSIPNoResponse(t *testing.T) {
+	run := placeSIPCallOpts(t, "silent.xml", sipCallOpts{mod: func(c *SIPTrunkConfig) { c.RingTimeout = time.Second }})
+	res := run.res
+	if res.Outcome != engine.OutcomeFailed || !strings.HasPrefix(res.Reason, "no response from the SIP trunk") || res.SIPCode != 0 {
+		t.Errorf("got %s %q SIP %d, want failed: no response", res.Outcome, res.Reason, res.SIPCode)
+	}
+	if run.traced("CANCEL") {
+		t.Errorf("CANCEL sent without any provisional response: %q", run.trace)
+	}
+}
+
+func TestSIPOverTCP(t *testing.T) {
+	run := placeSIPCallOpts(t, "answer.xml", sipCallOpts{sippArgs: []string{"-t", "t1"},
+		mod: func(c *SIPTrunkConfig) { c.Transport = "tcp" }})
+	run.wantAnswered(t)
+	run.wantSippOK(t)
 }
