@@ -537,3 +537,14 @@ func TestSIPOverTCP(t *testing.T) {
 	run.wantAnswered(t)
 	run.wantSippOK(t)
 }
+
+func TestSIPReInvite(t *testing.T) {
+	// A session refresh from the far end is answered 200 with our SDP and
+	// the call goes on until the agent ends it.
+	run := placeSIPCall(t, "reinvite.xml", nil)
+	run.wantAnswered(t)
+	if run.res.Analysis == nil || !run.traced("<- re-INVITE") || !run.traced("-> BYE") {
+		t.Errorf("the call did not survive the re-INVITE to the agent's end_call: %q", run.trace)
+	}
+	run.wantSippOK(t)
+}
