@@ -306,7 +306,7 @@ func (s *sipCall) SIPCode() int { return s.code }
 func (s *sipCall) EarlyPackets() uint64 { return s.rtp.early.Load() }
 
 func (s *sipCall) ReadRTP(b []byte) (int, error) {
-	n, err := s.rtp.read(b, s.noMedia)
+	n, err := s.rtp.read(b, s.noMedia, s.stopped)
 	if err == nil {
 		return n, nil
 	}
@@ -322,6 +322,18 @@ func (s *sipCall) ReadRTP(b []byte) (int, error) {
 		return 0, &PhoneLegError{Reason: fmt.Sprintf("no media from the callee for %v", s.noMedia)}
 	}
 	return 0, fmt.Errorf("RTP socket: %w", err)
+}
+
+// stopped tells whether either side hung up.
+func (s *sipCall) stopped() bool {
+	select {
+	case <-s.bye:
+		return true
+	case <-s.local:
+		return true
+	default:
+		return false
+	}
 }
 
 func (s *sipCall) WriteRTP(b []byte) error {
