@@ -49,3 +49,21 @@ func TestParseSDPAnswer(t *testing.T) {
 		t.Fatalf("offer: %+v %v", a, err)
 	}
 }
+
+// FuzzSIPSDPAnswer feeds the SDP parser what a trunk might send: it must
+// never panic, and an accepted answer always has an address and PCMU/PCMA.
+func FuzzSIPSDPAnswer(f *testing.F) {
+	f.Add([]byte("v=0\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
+	f.Add([]byte("v=0\nc=IN IP4 192.0.2.10\nm=audio 4002 RTP/AVP 8 0\nc=IN IP6 ::1\n"))
+	f.Add([]byte("m=audio 70000/2 RTP/AVP 97\na=rtpmap:97 PCMU/8000\n"))
+	f.Add(sdpOffer("127.0.0.1", 10000, 1))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := parseSDPAnswer(b)
+		if err != nil {
+			return
+		}
+		if a.Addr == nil || a.Addr.IP == nil || (a.PT != ptPCMU && a.PT != ptPCMA) || a.Addr.Port < 1 || a.Addr.Port > 65535 {
+			t.Fatalf("accepted %q as %+v", b, a)
+		}
+	})
+}
