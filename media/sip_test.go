@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -550,4 +551,34 @@ func TestSIPReInvite(t *testing.T) {
 		t.Errorf("the call did not survive the re-INVITE to the agent's end_call: %q", run.trace)
 	}
 	run.wantSippOK(t)
+}
+
+func TestSIPTransportError(t *testing.T) {
+	// A TCP trunk nobody listens on: the INVITE cannot leave.
+	noLeaks(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	rtpLo := freePortPair(t, 37000, 45000)
+	var logs bytes.Buffer
+	c, err := NewSIPCarrier(SIPTrunkConfig{ID: "dead", Trunk: addr, Transport: "tcp", BindAddr: "127.0.0.1",
+		RTPPortMin: rtpLo, RTPPortMax: rtpLo + 3, Username: "u", Password: "pw-never-logged"},
+		slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := testRequest(1)
+	req.Phone = sipTestPhone
+	_, err = c.Dial(context.Background(), req, nil)
+	var de *DialError
+	if !errors.As(err, &de) || de.Outcome != engine.OutcomeFailed || !strings.HasPrefix(de.Reason, "SIP transport error") {
+		t.Fatalf("got %v, want failed: SIP transport error", err)
+	}
+	if strings.Contains(logs.String(), "pw-never-logged") || strings.Contains(logs.String(), sipTestPhone) {
+		t.Errorf("the password or the full number reached the log:\n%s", logs.String())
+	}
 }
