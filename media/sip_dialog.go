@@ -70,7 +70,6 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 		rank        int
 		sawReply    atomic.Bool
 		ringExpired atomic.Bool
-		lastCode    atomic.Int32
 	)
 	state := func(s, detail string) {
 		if r := progressRank[s]; r > rank {
@@ -116,7 +115,6 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	opts := sipgo.AnswerOptions{Username: c.cfg.Username, Password: c.cfg.Password,
 		OnResponse: func(res *sip.Response) error {
 			sawReply.Store(true)
-			lastCode.Store(int32(res.StatusCode))
 			c.trace("<- %d %s", res.StatusCode, res.Reason)
 			detail := fmt.Sprintf("%d %s", res.StatusCode, res.Reason)
 			switch {
