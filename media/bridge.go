@@ -64,7 +64,17 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 	start := time.Now()
 	log := b.log.With("campaign", req.CampaignID, "lead", req.LeadID, "attempt", req.Attempt, "phone", engine.MaskPhone(req.Phone))
 
-	call, err := b.carrier.Dial(ctx, req, func(s string) { live.update(func(p *engine.CallProgress) { p.State = s }) })
+	var (
+		call PhoneCall
+		err  error
+	)
+	if pc, ok := b.carrier.(ProgressCarrier); ok {
+		call, err = pc.DialProgress(ctx, req, func(s, detail string) {
+			live.update(func(p *engine.CallProgress) { p.State, p.Detail = s, detail })
+		})
+	} else {
+		call, err = b.carrier.Dial(ctx, req, func(s string) { live.update(func(p *engine.CallProgress) { p.State = s }) })
+	}
 	if err != nil {
 		var de *DialError
 		if errors.As(err, &de) {
@@ -78,6 +88,9 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 	}
 	answered := time.Now()
 	res := engine.CallResult{Answered: true, RingDuration: answered.Sub(start), Outcome: engine.OutcomeAnswered}
+	if sc, ok := call.(interface{ SIPCode() int }); ok {
+		res.SIPCode = sc.SIPCode()
+	}
 	if call.Voicemail() {
 		res.Outcome = engine.OutcomeVoicemail
 	}
@@ -172,6 +185,11 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 		case <-calleeGone:
 			res.Analysis = leg.Analysis()
 			teardown()
+			var legErr *PhoneLegError
+			if errors.As(phoneErr, &legErr) {
+				// The carrier ended the call for a reason of its own ("no media").
+				return fail(legErr.Reason)
+			}
 			if phoneErr != nil && !errors.Is(phoneErr, io.EOF) {
 				// Not a hang-up: the carrier lost the call mid-conversation.
 				return fail("phone leg lost: " + phoneErr.Error())

@@ -26,7 +26,18 @@ type Carrier interface {
 	Dial(ctx context.Context, req engine.CallRequest, onState func(state string)) (PhoneCall, error)
 }
 
-// PhoneCall is an answered phone leg carrying PCMU RTP both ways.
+// ProgressCarrier is a Carrier that also reports a detail with each state
+// (a SIP carrier: "180 Ringing", the final response). The bridge prefers
+// DialProgress when a carrier has it and shows the detail in the UI.
+type ProgressCarrier interface {
+	Carrier
+	DialProgress(ctx context.Context, req engine.CallRequest, onState func(state, detail string)) (PhoneCall, error)
+}
+
+// PhoneCall is an answered phone leg carrying PCMU RTP both ways. A phone
+// leg may also have SIPCode() int (the answering response, stored on the
+// attempt) and end ReadRTP with a *PhoneLegError whose Reason becomes the
+// call's reason.
 type PhoneCall interface {
 	// ReadRTP reads one RTP packet from the callee; io.EOF once the callee
 	// hung up.

@@ -1,0 +1,420 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dialdeck/dialdeck/engine"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// SIPTrunkConfig is one [[carriers.sip]] trunk. A number uses it with
+// carrier = "sip:<ID>".
+type SIPTrunkConfig struct {
+	ID        string // carrier id, "sip:<id>" in numbers
+	Trunk     string // host:port of the provider
+	Transport string // "udp" (default), "tcp", "tls"
+	Username  string // digest auth; empty = no auth
+	Password  string // never log it
+	// FromDomain is the domain in From (default: the trunk host).
+	FromDomain string
+	// OutboundProxy, when set, is the host:port requests are sent to
+	// instead of Trunk (a preloaded Route).
+	OutboundProxy string
+	// BindAddr is the local IP (or IP:port) for SIP and RTP; default
+	// 0.0.0.0 with an ephemeral SIP port.
+	BindAddr string
+	// PublicAddr is the IP written in the SDP c= line and in Contact when
+	// the box is behind NAT; default the bound (or routed) local IP.
+	PublicAddr string
+	// RTPPortMin/Max bound the RTP ports (even ports); default 10000-20000.
+	RTPPortMin, RTPPortMax int
+	// RingTimeout: no final response by then -> CANCEL -> no_answer
+	// (default 30s).
+	RingTimeout time.Duration
+	// MaxConcurrent is calls at once on this trunk; 0 = unlimited.
+	MaxConcurrent int
+	// CallsPerSecond is new INVITEs per second on this trunk; 0 = unlimited.
+	CallsPerSecond float64
+	// NoMediaTimeout: no RTP from the callee for this long after answer
+	// ends the call as failed "no media" (default 10s).
+	NoMediaTimeout time.Duration
+}
+
+func (c SIPTrunkConfig) withDefaults() SIPTrunkConfig {
+	c.Transport = strings.ToLower(strings.TrimSpace(c.Transport))
+	if c.Transport == "" {
+		c.Transport = "udp"
+	}
+	if c.RTPPortMin == 0 && c.RTPPortMax == 0 {
+		c.RTPPortMin, c.RTPPortMax = 10000, 20000
+	}
+	if c.RingTimeout <= 0 {
+		c.RingTimeout = 30 * time.Second
+	}
+	if c.NoMediaTimeout <= 0 {
+		c.NoMediaTimeout = 10 * time.Second
+	}
+	return c
+}
+
+// SIPCarrier places phone legs through one SIP trunk with sipgo: an
+// outbound INVITE per call, symmetric RTP from a port in the range, and a
+// listener on the same socket for the callee's BYE.
+type SIPCarrier struct {
+	// Trace, when set before the first Dial, receives one human-readable
+	// line per SIP step ("-> INVITE sip:...", "<- 180 Ringing", "-> ACK").
+	// `dialdeck sip test` prints them.
+	Trace func(line string)
+
+	cfg       SIPTrunkConfig
+	log       *slog.Logger
+	ua        *sipgo.UserAgent
+	srv       *sipgo.Server
+	dua       *sipgo.DialogUA
+	trunk     sip.Uri // Request-URI host:port
+	fromHost  string
+	mediaIP   net.IP // bound IP for RTP sockets
+	advertIP  string // IP in SDP and Contact
+	transport string // "UDP", "TCP", "TLS"
+	ports     *rtpPorts
+	closeLn   func() error
+	serveDone chan struct{}
+
+	slots    chan struct{} // MaxConcurrent semaphore (nil: unlimited)
+	paceMu   sync.Mutex
+	nextSlot time.Time
+
+	mu     sync.Mutex
+	calls  map[string]*sipCall // by Call-ID, for the callee's BYE
+	closed bool
+	wg     sync.WaitGroup // calls not fully hung up
+	trMu   sync.Mutex
+}
+
+// NewSIPCarrier opens the trunk's SIP socket (UDP or TCP listener, so the
+// callee's BYE reaches us) and returns a carrier ready to Dial.
+func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.withDefaults()
+	c := &SIPCarrier{cfg: cfg, log: log.With("carrier", "sip:"+cfg.ID), calls: map[string]*sipCall{}, serveDone: make(chan struct{})}
+	switch cfg.Transport {
+	case "udp", "tcp", "tls":
+		c.transport = strings.ToUpper(cfg.Transport)
+	default:
+		return nil, fmt.Errorf("sip trunk %q: transport %q: want udp, tcp or tls", cfg.ID, cfg.Transport)
+	}
+	host, port, err := splitHostPortDefault(cfg.Trunk, defaultSIPPort(cfg.Transport))
+	if err != nil {
+		return nil, fmt.Errorf("sip trunk %q: trunk address: %w", cfg.ID, err)
+	}
+	c.trunk = sip.Uri{Scheme: "sip", Host: host, Port: port}
+	c.fromHost = cfg.FromDomain
+	if c.fromHost == "" {
+		c.fromHost = host
+	}
+	if cfg.RTPPortMin <= 0 || cfg.RTPPortMax > 65535 || cfg.RTPPortMax < cfg.RTPPortMin+1 {
+		return nil, fmt.Errorf("sip trunk %q: RTP port range %d-%d: want 1-65535 with at least two ports", cfg.ID, cfg.RTPPortMin, cfg.RTPPortMax)
+	}
+	if cfg.MaxConcurrent > 0 {
+		c.slots = make(chan struct{}, cfg.MaxConcurrent)
+	}
+
+	bindHost, bindPort := "0.0.0.0", 0
+	if cfg.BindAddr != "" {
+		if h, p, err := net.SplitHostPort(cfg.BindAddr); err == nil {
+			bindHost = h
+			if bindPort, err = strconv.Atoi(p); err != nil {
+				return nil, fmt.Errorf("sip trunk %q: bind address %q: bad port", cfg.ID, cfg.BindAddr)
+			}
+		} else {
+			bindHost = cfg.BindAddr
+		}
+	}
+	bindIP := net.ParseIP(bindHost)
+	if bindIP == nil {
+		return nil, fmt.Errorf("sip trunk %q: bind address %q is not an IP", cfg.ID, cfg.BindAddr)
+	}
+	c.mediaIP = bindIP
+	localIP := bindIP
+	if bindIP.IsUnspecified() {
+		// The IP the kernel would use towards the trunk (no packet is sent).
+		target := net.JoinHostPort(host, strconv.Itoa(port))
+		if cfg.OutboundProxy != "" {
+			target = cfg.OutboundProxy
+		}
+		conn, err := net.Dial("udp", target)
+		if err != nil {
+			return nil, fmt.Errorf("sip trunk %q: finding the local address towards %s: %w", cfg.ID, target, err)
+		}
+		localIP = conn.LocalAddr().(*net.UDPAddr).IP
+		conn.Close()
+	}
+	c.advertIP = localIP.String()
+	if cfg.PublicAddr != "" {
+		pub := cfg.PublicAddr
+		if h, _, err := net.SplitHostPort(pub); err == nil {
+			pub = h
+		}
+		if net.ParseIP(pub) == nil {
+			return nil, fmt.Errorf("sip trunk %q: public address %q is not an IP", cfg.ID, cfg.PublicAddr)
+		}
+		c.advertIP = pub
+	}
+	c.ports = newRTPPorts(c.mediaIP, cfg.RTPPortMin, cfg.RTPPortMax)
+
+	sipLog := c.log.With("component", "sipgo")
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("dialdeck"), sipgo.WithUserAgentHostname(c.fromHost),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
+	if err != nil {
+		return nil, fmt.Errorf("sip trunk %q: %w", cfg.ID, err)
+	}
+	c.ua = ua
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog))
+	if err != nil {
+		ua.Close()
+		return nil, fmt.Errorf("sip trunk %q: %w", cfg.ID, err)
+	}
+	c.srv = srv
+	srv.OnBye(c.onBye)
+	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 603, "Decline", nil)) // dialdeck only calls out
+	})
+
+	fail := func(err error) (*SIPCarrier, error) {
+		ua.Close()
+		return nil, fmt.Errorf("sip trunk %q: %w", cfg.ID, err)
+	}
+	laddr := net.JoinHostPort(bindHost, strconv.Itoa(bindPort))
+	var listenAddr string
+	clientOpts := []sipgo.ClientOption{sipgo.WithClientLogger(sipLog), sipgo.WithClientHostname(c.advertIP)}
+	switch cfg.Transport {
+	case "udp":
+		pc, err := net.ListenPacket("udp", laddr)
+		if err != nil {
+			return fail(fmt.Errorf("SIP socket %s: %w", laddr, err))
+		}
+		listenAddr = pc.LocalAddr().String()
+		c.closeLn = pc.Close
+		go func() { defer close(c.serveDone); _ = srv.ServeUDP(pc) }()
+		// Requests leave from the listening socket, so responses and the
+		// callee's BYE come back to it.
+		clientOpts = append(clientOpts, sipgo.WithClientConnectionAddr(listenAddr))
+		if err := waitConn(ua, "udp", listenAddr); err != nil {
+			pc.Close()
+			<-c.serveDone
+			return fail(err)
+		}
+	case "tcp":
+		ln, err := net.Listen("tcp", laddr)
+		if err != nil {
+			return fail(fmt.Errorf("SIP socket %s: %w", laddr, err))
+		}
+		listenAddr = ln.Addr().String()
+		c.closeLn = ln.Close
+		go func() { defer close(c.serveDone); _ = srv.ServeTCP(ln) }()
+	case "tls":
+		// Outbound TLS only: the provider sends in-dialog requests back on
+		// the connection dialdeck opened.
+		close(c.serveDone)
+		c.closeLn = func() error { return nil }
+		listenAddr = net.JoinHostPort(c.advertIP, "0")
+	}
+	_, lp, _ := net.SplitHostPort(listenAddr)
+	listenPort, _ := strconv.Atoi(lp)
+	if listenPort != 0 {
+		clientOpts = append(clientOpts, sipgo.WithClientPort(listenPort))
+	}
+	client, err := sipgo.NewClient(ua, clientOpts...)
+	if err != nil {
+		c.closeLn()
+		<-c.serveDone
+		return fail(err)
+	}
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "dialdeck", Host: c.advertIP, Port: listenPort}}
+	if cfg.Transport != "udp" {
+		contact.Address.UriParams = sip.NewParams()
+		contact.Address.UriParams.Add("transport", cfg.Transport)
+	}
+	c.dua = &sipgo.DialogUA{Client: client, ContactHDR: contact}
+	c.log.Info("sip trunk ready", "trunk", cfg.Trunk, "transport", cfg.Transport, "listen", listenAddr,
+		"advertise", c.advertIP, "rtp", fmt.Sprintf("%d-%d", cfg.RTPPortMin, cfg.RTPPortMax))
+	return c, nil
+}
+
+// waitConn waits until sipgo registered the listening socket (ServeUDP runs
+// in its own goroutine), so the first INVITE leaves from it.
+func waitConn(ua *sipgo.UserAgent, network, addr string) error {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		if conn, err := ua.TransportLayer().GetConnection(network, addr); err == nil && conn != nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("SIP socket %s did not start", addr)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func defaultSIPPort(transport string) int {
+	if transport == "tls" {
+		return 5061
+	}
+	return 5060
+}
+
+func splitHostPortDefault(addr string, def int) (string, int, error) {
+	if addr == "" {
+		return "", 0, errors.New("empty")
+	}
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		// No port given.
+		return strings.Trim(addr, "[]"), def, nil
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port <= 0 || port > 65535 {
+		return "", 0, fmt.Errorf("%q: bad port", addr)
+	}
+	return h, port, nil
+}
+
+// Close ends every live call (BYE) and closes the SIP socket.
+func (c *SIPCarrier) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	live := make([]*sipCall, 0, len(c.calls))
+	for _, call := range c.calls {
+		live = append(live, call)
+	}
+	c.mu.Unlock()
+	for _, call := range live {
+		call.Hangup()
+	}
+	c.wg.Wait()
+	err := c.closeLn()
+	c.srv.Close()
+	c.dua.Client.Close()
+	if uerr := c.ua.Close(); err == nil {
+		err = uerr
+	}
+	<-c.serveDone
+	return err
+}
+
+func (c *SIPCarrier) trace(format string, args ...any) {
+	if c.Trace == nil {
+		return
+	}
+	c.trMu.Lock()
+	defer c.trMu.Unlock()
+	c.Trace(fmt.Sprintf(format, args...))
+}
+
+// acquire takes a concurrency slot and a calls-per-second slot, honouring
+// ctx. release must be called once the call has ended.
+func (c *SIPCarrier) acquire(ctx context.Context) (release func(), err error) {
+	release = func() {}
+	if c.slots != nil {
+		select {
+		case c.slots <- struct{}{}:
+			var once sync.Once
+			release = func() { once.Do(func() { <-c.slots }) }
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if cps := c.cfg.CallsPerSecond; cps > 0 {
+		interval := time.Duration(float64(time.Second) / cps)
+		c.paceMu.Lock()
+		now := time.Now()
+		at := c.nextSlot
+		if at.Before(now) {
+			at = now
+		}
+		c.nextSlot = at.Add(interval)
+		c.paceMu.Unlock()
+		if d := time.Until(at); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				release()
+				return nil, ctx.Err()
+			}
+		}
+	}
+	return release, nil
+}
+
+func (c *SIPCarrier) register(call *sipCall) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.calls[call.callID] = call
+	c.wg.Add(1)
+	return true
+}
+
+func (c *SIPCarrier) unregister(call *sipCall) {
+	c.mu.Lock()
+	_, ok := c.calls[call.callID]
+	delete(c.calls, call.callID)
+	c.mu.Unlock()
+	if ok {
+		c.wg.Done()
+	}
+}
+
+// onBye handles the callee hanging up.
+func (c *SIPCarrier) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	id := ""
+	if h := req.CallID(); h != nil {
+		id = h.Value()
+	}
+	c.mu.Lock()
+	call := c.calls[id]
+	c.mu.Unlock()
+	if call == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	c.trace("<- BYE")
+	if err := call.dlg.ReadBye(req, tx); err != nil {
+		c.log.Debug("answering BYE", "err", err)
+	}
+	c.trace("-> 200 OK (BYE)")
+	call.remoteHangup()
+}
+
+// Dial places one call: see SIPCarrier. It returns once the callee
+// answered (a PhoneCall) or the call failed (a *DialError).
+func (c *SIPCarrier) Dial(ctx context.Context, req engine.CallRequest, onState func(state string)) (PhoneCall, error) {
+	return c.DialProgress(ctx, req, func(state, _ string) {
+		if onState != nil {
+			onState(state)
+		}
+	})
+}

@@ -1,0 +1,364 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dialdeck/dialdeck/engine"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Causes of ending the wait for an answer.
+var (
+	errRingTimeout = errors.New("ring timeout")
+	errDialCancel  = errors.New("dial cancelled")
+)
+
+// progress ranks SIP call states so a late or reordered provisional (a 180
+// after a 183, or after the 200) never moves the UI backwards.
+var progressRank = map[string]int{"trying": 1, "ringing": 2, "early media": 3, "answered": 4}
+
+// DialProgress is Dial with the SIP detail of each step ("180 Ringing",
+// the final code) for the UI; the bridge prefers it when present.
+func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, onState func(state, detail string)) (PhoneCall, error) {
+	start := time.Now()
+	failed := func(reason string) *DialError {
+		return &DialError{Outcome: engine.OutcomeFailed, Reason: reason, Ring: time.Since(start)}
+	}
+	release, err := c.acquire(ctx)
+	if err != nil {
+		return nil, failed("hung up before dialing: " + cause(ctx))
+	}
+	done := false
+	defer func() {
+		if !done {
+			release()
+		}
+	}()
+	media, err := c.ports.open()
+	if err != nil {
+		return nil, failed("sip trunk " + c.cfg.ID + ": " + err.Error())
+	}
+	rtp := newRTPStream(media)
+	defer func() {
+		if !done {
+			rtp.close()
+		}
+	}()
+	log := c.log.With("phone", engine.MaskPhone(req.Phone), "campaign", req.CampaignID, "lead", req.LeadID, "attempt", req.Attempt)
+
+	inv := c.newInvite(req, sdpOffer(c.advertIP, rtp.port(), rand.Uint64()>>2))
+	callID := inv.CallID().Value()
+	dlg, err := c.dua.WriteInvite(context.WithoutCancel(ctx), inv)
+	if err != nil {
+		log.Warn("INVITE not sent", "err", err)
+		return nil, failed("SIP transport error: " + err.Error())
+	}
+	c.trace("-> INVITE %s", inv.Recipient.String())
+	log.Debug("INVITE sent", "call_id", callID)
+
+	var (
+		rank     int
+		sawReply atomic.Bool
+		lastCode atomic.Int32
+	)
+	state := func(s, detail string) {
+		if r := progressRank[s]; r > rank {
+			rank = r
+			onState(s, detail)
+		}
+	}
+	state("trying", "INVITE sent")
+
+	// Decide how the wait ends: the ring timeout (CANCEL, no_answer), the
+	// caller giving up (CANCEL, failed) or, before any response, giving up
+	// at once (a CANCEL cannot be sent before a provisional response).
+	waitCtx, stopWait := context.WithCancelCause(context.Background())
+	defer stopWait(nil)
+	watchDone := make(chan struct{})
+	var watchWG sync.WaitGroup
+	watchWG.Add(1)
+	go func() {
+		defer watchWG.Done()
+		ring := time.NewTimer(c.cfg.RingTimeout)
+		defer ring.Stop()
+		select {
+		case <-watchDone:
+		case <-ring.C:
+			c.trace("-- no final response within %v: CANCEL", c.cfg.RingTimeout)
+			stopWait(errRingTimeout)
+		case <-ctx.Done():
+			if sawReply.Load() {
+				stopWait(errDialCancel)
+			} else {
+				stopWait(sipgo.WaitAnswerForceCancelErr)
+			}
+		}
+	}()
+	var early *sdpAnswer
+	opts := sipgo.AnswerOptions{Username: c.cfg.Username, Password: c.cfg.Password,
+		OnResponse: func(res *sip.Response) error {
+			sawReply.Store(true)
+			lastCode.Store(int32(res.StatusCode))
+			c.trace("<- %d %s", res.StatusCode, res.Reason)
+			detail := fmt.Sprintf("%d %s", res.StatusCode, res.Reason)
+			switch {
+			case res.StatusCode == 100:
+				state("trying", detail)
+			case res.StatusCode == 183 && len(res.Body()) > 0:
+				a, err := parseSDPAnswer(res.Body())
+				if err != nil {
+					log.Debug("early media SDP unusable", "err", err)
+					state("ringing", detail)
+					break
+				}
+				early = &a
+				rtp.setRemote(a)
+				rtp.startEarly()
+				state("early media", detail)
+			case res.IsProvisional():
+				state("ringing", detail)
+			case (res.StatusCode == 401 || res.StatusCode == 407) && c.cfg.Password != "":
+				c.trace("-> INVITE (with credentials)")
+			}
+			return nil
+		}}
+	werr := dlg.WaitAnswer(waitCtx, opts)
+	close(watchDone)
+	watchWG.Wait()
+	rtp.stopEarly()
+	ring := time.Since(start)
+
+	if werr != nil {
+		var de *sipgo.ErrDialogResponse
+		switch {
+		case errors.As(werr, &de):
+			dlg.Close()
+			res := de.Res
+			d := responseError(res, c.cfg.Password != "")
+			d.Ring = ring
+			log.Info("call not answered", "code", res.StatusCode, "reason", d.Reason)
+			return nil, d
+		case dlg.InviteResponse != nil && dlg.InviteResponse.IsSuccess():
+			// A 200 crossed our CANCEL: take the call and hang it up.
+			c.trace("<- %d %s (after CANCEL)", dlg.InviteResponse.StatusCode, dlg.InviteResponse.Reason)
+			_ = dlg.Ack(context.Background())
+			c.trace("-> ACK")
+			bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = dlg.Bye(bctx)
+			cancel()
+			c.trace("-> BYE")
+			dlg.Close()
+		}
+		dlg.Close()
+		why := context.Cause(waitCtx)
+		final := 0
+		if r := dlg.InviteResponse; r != nil && !r.IsProvisional() {
+			final = r.StatusCode
+			if final == 487 {
+				c.trace("<- 487 %s", r.Reason)
+			}
+		}
+		switch {
+		case errors.Is(why, errRingTimeout):
+			d := &DialError{Outcome: engine.OutcomeNoAnswer, Reason: fmt.Sprintf("no answer within %v", c.cfg.RingTimeout), Ring: ring, SIPCode: final}
+			if !sawReply.Load() {
+				d.Outcome, d.Reason = engine.OutcomeFailed, fmt.Sprintf("no response from the SIP trunk %s", c.cfg.Trunk)
+			}
+			log.Info("call not answered", "reason", d.Reason)
+			return nil, d
+		case errors.Is(why, errDialCancel), errors.Is(why, sipgo.WaitAnswerForceCancelErr):
+			return nil, &DialError{Outcome: engine.OutcomeFailed, Reason: "hung up while ringing: " + cause(ctx), Ring: ring, SIPCode: final}
+		}
+		reason := "SIP error: " + werr.Error()
+		if errors.Is(werr, sip.ErrTransactionTimeout) {
+			reason = fmt.Sprintf("no response from the SIP trunk %s (timeout)", c.cfg.Trunk)
+		} else if errors.Is(werr, sip.ErrTransactionTransport) {
+			reason = "SIP transport error: " + werr.Error()
+		}
+		log.Warn("call failed", "reason", reason)
+		return nil, &DialError{Outcome: engine.OutcomeFailed, Reason: reason, Ring: ring}
+	}
+
+	res := dlg.InviteResponse
+	c.trace("-> ACK")
+	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
+		dlg.Close()
+		return nil, failed("sending ACK: " + err.Error())
+	}
+	ans, perr := parseSDPAnswer(res.Body())
+	if perr != nil && early != nil && len(res.Body()) == 0 {
+		ans, perr = *early, nil // the 183's SDP stands
+	}
+	call := &sipCall{c: c, dlg: dlg, rtp: rtp, callID: callID, noMedia: c.cfg.NoMediaTimeout, release: release,
+		code: res.StatusCode, bye: make(chan struct{}), local: make(chan struct{})}
+	if !c.register(call) {
+		call.sendBye()
+		dlg.Close()
+		return nil, failed("sip trunk " + c.cfg.ID + " closed")
+	}
+	done = true // the call owns the slot and the socket now
+	if perr != nil {
+		call.Hangup()
+		return nil, &DialError{Outcome: engine.OutcomeFailed, Reason: "answered with unusable SDP: " + perr.Error(), Ring: ring, SIPCode: res.StatusCode}
+	}
+	rtp.setRemote(ans)
+	codec := "PCMU"
+	if ans.PT == ptPCMA {
+		codec = "PCMA"
+	}
+	state("answered", fmt.Sprintf("%d %s", res.StatusCode, res.Reason))
+	log.Info("call answered", "ring", ring.Round(time.Millisecond), "codec", codec, "rtp_to", ans.Addr.String())
+	return call, nil
+}
+
+// newInvite builds the INVITE: Request-URI user is the callee's number, From
+// user the caller ID; no session timers (no "timer" in Supported).
+func (c *SIPCarrier) newInvite(req engine.CallRequest, sdp []byte) *sip.Request {
+	ruri := c.trunk
+	ruri.User = req.Phone
+	inv := sip.NewRequest(sip.INVITE, ruri)
+	inv.SetTransport(c.transport)
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: req.CallerID, Host: c.fromHost}, Params: sip.NewParams()}
+	if req.CallerID == "" {
+		from.Address.User = "anonymous"
+	}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	inv.AppendHeader(from)
+	inv.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: req.Phone, Host: c.trunk.Host}})
+	if c.cfg.OutboundProxy != "" {
+		inv.AppendHeader(sip.NewHeader("Route", "<sip:"+c.cfg.OutboundProxy+";lr>"))
+	}
+	inv.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	inv.AppendHeader(sip.NewHeader("User-Agent", "dialdeck"))
+	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	callID := sip.CallIDHeader(fmt.Sprintf("%016x%016x@dialdeck", rand.Uint64(), rand.Uint64()))
+	inv.AppendHeader(&callID)
+	inv.SetBody(sdp)
+	return inv
+}
+
+// responseError maps a final non-2xx response to how the lead ends.
+func responseError(res *sip.Response, hadCredentials bool) *DialError {
+	code := res.StatusCode
+	status := fmt.Sprintf("%d %s", code, strings.TrimSpace(res.Reason))
+	d := &DialError{Outcome: engine.OutcomeFailed, Reason: status, SIPCode: code}
+	switch code {
+	case 486, 600:
+		d.Outcome, d.Reason = engine.OutcomeBusy, "callee busy ("+status+")"
+	case 480, 408, 487:
+		d.Outcome, d.Reason = engine.OutcomeNoAnswer, "no answer ("+status+")"
+	case 603:
+		d.Outcome, d.Reason = engine.OutcomeNoAnswer, "declined"
+	case 404, 484, 410, 604:
+		d.Reason, d.Permanent = "number not reachable ("+status+")", true
+	case 401, 407:
+		if hadCredentials {
+			d.Reason = "SIP authentication failed (" + status + "): check the trunk's username and password"
+		} else {
+			d.Reason = "the SIP trunk wants authentication (" + status + ") but no username/password is configured"
+		}
+	}
+	return d
+}
+
+// sipCall is an answered SIP phone leg.
+type sipCall struct {
+	c       *SIPCarrier
+	dlg     *sipgo.DialogClientSession
+	rtp     *rtpStream
+	callID  string
+	noMedia time.Duration
+	release func()
+	code    int
+
+	bye     chan struct{} // the callee hung up
+	byeOnce sync.Once
+	local   chan struct{} // Hangup was called
+	once    sync.Once
+}
+
+// SIPCode is the final response that answered the call (200).
+func (s *sipCall) SIPCode() int { return s.code }
+
+// EarlyPackets is the RTP packets received as early media before the answer.
+func (s *sipCall) EarlyPackets() uint64 { return s.rtp.early.Load() }
+
+func (s *sipCall) ReadRTP(b []byte) (int, error) {
+	n, err := s.rtp.read(b, s.noMedia)
+	if err == nil {
+		return n, nil
+	}
+	select {
+	case <-s.bye:
+		return 0, io.EOF
+	case <-s.local:
+		return 0, io.EOF
+	default:
+	}
+	if errors.Is(err, errRTPTimeout) {
+		s.c.trace("-- no RTP from the callee for %v", s.noMedia)
+		return 0, &PhoneLegError{Reason: fmt.Sprintf("no media from the callee for %v", s.noMedia)}
+	}
+	return 0, fmt.Errorf("RTP socket: %w", err)
+}
+
+func (s *sipCall) WriteRTP(b []byte) error {
+	select {
+	case <-s.bye:
+		return errors.New("callee hung up")
+	case <-s.local:
+		return errors.New("call hung up")
+	default:
+	}
+	return s.rtp.write(b)
+}
+
+func (s *sipCall) Voicemail() bool { return false }
+
+// remoteHangup is the callee's BYE: ReadRTP returns io.EOF from now on.
+func (s *sipCall) remoteHangup() {
+	s.byeOnce.Do(func() {
+		close(s.bye)
+		_ = s.rtp.conn.SetReadDeadline(time.Now())
+	})
+}
+
+func (s *sipCall) sendBye() {
+	c := s.c
+	c.trace("-> BYE")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.dlg.Bye(ctx); err != nil {
+		c.log.Debug("BYE", "err", err)
+		c.trace("-- BYE: %v", err)
+		return
+	}
+	c.trace("<- 200 OK (BYE)")
+}
+
+// Hangup sends BYE unless the callee already hung up, then frees the RTP
+// port and the trunk's call slot.
+func (s *sipCall) Hangup() {
+	s.once.Do(func() {
+		close(s.local)
+		_ = s.rtp.conn.SetReadDeadline(time.Now())
+		select {
+		case <-s.bye:
+		default:
+			s.sendBye()
+		}
+		s.rtp.close()
+		s.dlg.Close()
+		s.c.unregister(s)
+		s.release()
+	})
+}

@@ -1,0 +1,233 @@
+package media
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// rtpPorts hands out even UDP ports from the trunk's RTP range.
+type rtpPorts struct {
+	ip       net.IP
+	min, max int
+	mu       sync.Mutex
+	next     int
+}
+
+func newRTPPorts(ip net.IP, min, max int) *rtpPorts {
+	if min%2 == 1 {
+		min++
+	}
+	return &rtpPorts{ip: ip, min: min, max: max, next: min}
+}
+
+// open binds the next free even port, walking the range once.
+func (p *rtpPorts) open() (*net.UDPConn, error) {
+	n := (p.max-p.min)/2 + 1
+	for range n {
+		p.mu.Lock()
+		port := p.next
+		p.next += 2
+		if p.next > p.max {
+			p.next = p.min
+		}
+		p.mu.Unlock()
+		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: p.ip, Port: port})
+		if err == nil {
+			return conn, nil
+		}
+	}
+	return nil, fmt.Errorf("no free RTP port in %d-%d", p.min, p.max)
+}
+
+// PhoneLegError ends an answered phone leg for a reason other than a
+// hang-up; the bridge uses Reason as the call's reason (outcome failed).
+type PhoneLegError struct{ Reason string }
+
+func (e *PhoneLegError) Error() string { return e.Reason }
+
+// rtpStream is a SIP call's media: one UDP socket, symmetric RTP (sent from
+// the port we receive on), PCMU to the bridge whatever the trunk speaks.
+type rtpStream struct {
+	conn *net.UDPConn
+
+	mu      sync.Mutex
+	remote  *net.UDPAddr
+	latched bool
+	pcma    bool
+	pt      uint8
+
+	wmu  sync.Mutex
+	wbuf []byte
+
+	early     atomic.Uint64 // packets received before the answer
+	earlyStop chan struct{}
+	earlyDone chan struct{}
+}
+
+func newRTPStream(conn *net.UDPConn) *rtpStream {
+	return &rtpStream{conn: conn, wbuf: make([]byte, 1500)}
+}
+
+func (s *rtpStream) port() int { return s.conn.LocalAddr().(*net.UDPAddr).Port }
+
+// setRemote applies an SDP answer (183 or 200): where to send and which
+// codec the trunk speaks.
+func (s *rtpStream) setRemote(a sdpAnswer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.latched {
+		s.remote = a.Addr
+	}
+	s.pt = a.PT
+	s.pcma = a.PT == ptPCMA
+}
+
+// startEarly drains early media (183 with SDP) while the call rings: the
+// socket is live and the remote address can be learned from it.
+func (s *rtpStream) startEarly() {
+	if s.earlyStop != nil {
+		return
+	}
+	s.earlyStop, s.earlyDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.earlyDone)
+		buf := make([]byte, 1500)
+		for {
+			select {
+			case <-s.earlyStop:
+				return
+			default:
+			}
+			_ = s.conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			n, from, err := s.conn.ReadFromUDP(buf)
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				continue
+			}
+			if _, ok := s.audio(buf[:n], from); ok {
+				s.early.Add(1)
+			}
+		}
+	}()
+}
+
+func (s *rtpStream) stopEarly() {
+	if s.earlyStop == nil {
+		return
+	}
+	close(s.earlyStop)
+	<-s.earlyDone
+	s.earlyStop = nil
+	_ = s.conn.SetReadDeadline(time.Time{})
+}
+
+// audio checks one datagram: RTP version 2 in the negotiated codec. It
+// converts PCMA to PCMU in place and latches the remote address to where
+// the callee's audio really comes from (symmetric RTP through NAT).
+func (s *rtpStream) audio(b []byte, from *net.UDPAddr) (int, bool) {
+	if len(b) < 12 || b[0]>>6 != 2 {
+		return 0, false
+	}
+	pt := b[1] & 0x7f
+	s.mu.Lock()
+	want, pcma := s.pt, s.pcma
+	if pt == want && !s.latched && from != nil {
+		s.remote, s.latched = from, true
+	}
+	s.mu.Unlock()
+	if pt != want {
+		return 0, false // RTCP on the RTP port, telephone-event, comfort noise
+	}
+	if pcma {
+		off, end, ok := rtpPayload(b)
+		if !ok {
+			return 0, false
+		}
+		alawToUlawInPlace(b[off:end])
+		b[1] = b[1]&0x80 | ptPCMU
+	}
+	return len(b), true
+}
+
+// rtpPayload is where an RTP packet's payload starts and ends.
+func rtpPayload(b []byte) (off, end int, ok bool) {
+	off = 12 + 4*int(b[0]&0x0f)
+	end = len(b)
+	if b[0]&0x10 != 0 {
+		if len(b) < off+4 {
+			return 0, 0, false
+		}
+		off += 4 + 4*int(binary.BigEndian.Uint16(b[off+2:]))
+	}
+	if b[0]&0x20 != 0 && end > 0 {
+		end -= int(b[end-1])
+	}
+	if off > end {
+		return 0, 0, false
+	}
+	return off, end, true
+}
+
+var errRTPTimeout = errors.New("rtp read timeout")
+
+// read returns the next audio packet as PCMU, waiting up to timeout.
+func (s *rtpStream) read(b []byte, timeout time.Duration) (int, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		if err := s.conn.SetReadDeadline(deadline); err != nil {
+			return 0, err
+		}
+		n, from, err := s.conn.ReadFromUDP(b)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return 0, errRTPTimeout
+			}
+			return 0, err
+		}
+		if n, ok := s.audio(b[:n], from); ok {
+			return n, nil
+		}
+	}
+}
+
+// write sends one PCMU packet from the bridge, as PCMA if the trunk asked.
+func (s *rtpStream) write(b []byte) error {
+	s.mu.Lock()
+	to, pcma := s.remote, s.pcma
+	s.mu.Unlock()
+	if to == nil {
+		return errors.New("no RTP destination yet")
+	}
+	if !pcma {
+		_, err := s.conn.WriteToUDP(b, to)
+		return err
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if len(b) < 12 || len(b) > len(s.wbuf) {
+		return errors.New("bad RTP packet")
+	}
+	p := s.wbuf[:len(b)]
+	copy(p, b)
+	off, end, ok := rtpPayload(p)
+	if !ok {
+		return errors.New("bad RTP packet")
+	}
+	ulawToAlawInPlace(p[off:end])
+	p[1] = p[1]&0x80 | ptPCMA
+	_, err := s.conn.WriteToUDP(p, to)
+	return err
+}
+
+func (s *rtpStream) close() {
+	s.stopEarly()
+	s.conn.Close()
+}
