@@ -37,14 +37,25 @@ func NewCarrierRouter(routes map[string]string, carriers map[string]Carrier) (*C
 }
 
 // Dial places the phone leg on the number's carrier. A number without a
-// route fails the call (it is not retried into the wrong carrier).
+// route fails the call (it is not placed on some other carrier).
 func (r *CarrierRouter) Dial(ctx context.Context, req engine.CallRequest, onState func(state string)) (PhoneCall, error) {
+	return r.DialProgress(ctx, req, func(state, _ string) { onState(state) })
+}
+
+// DialProgress is Dial with each state's detail (a SIP carrier's "180
+// Ringing"), passed through from carriers that report one.
+func (r *CarrierRouter) DialProgress(ctx context.Context, req engine.CallRequest, onState func(state, detail string)) (PhoneCall, error) {
 	c, ok := r.byNumber[req.NumberID]
 	if !ok {
 		return nil, &DialError{Outcome: engine.OutcomeFailed, Reason: fmt.Sprintf("number %q has no carrier", req.NumberID)}
 	}
-	return c.Dial(ctx, req, onState)
+	if pc, ok := c.(ProgressCarrier); ok {
+		return pc.DialProgress(ctx, req, onState)
+	}
+	return c.Dial(ctx, req, func(state string) { onState(state, "") })
 }
+
+var _ ProgressCarrier = (*CarrierRouter)(nil)
 
 // Carrier names the carrier that places number's calls ("" if none).
 func (r *CarrierRouter) Carrier(number string) string { return r.names[number] }

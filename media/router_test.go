@@ -74,3 +74,35 @@ func TestCarrierRouterRejectsMissingCarrier(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// detailCarrier reports a detail with its state, as a SIP carrier does.
+type detailCarrier struct{ recordingCarrier }
+
+func (c *detailCarrier) DialProgress(ctx context.Context, req engine.CallRequest, onState func(string, string)) (PhoneCall, error) {
+	onState("ringing", "180 Ringing")
+	return nil, &DialError{Outcome: engine.OutcomeBusy, Reason: "busy", SIPCode: 486}
+}
+
+func TestCarrierRouterPassesDetails(t *testing.T) {
+	r, err := NewCarrierRouter(map[string]string{"n_sip": "sip:a", "n_sim": "sim"},
+		map[string]Carrier{"sip:a": &detailCarrier{}, "sim": &recordingCarrier{name: "sim"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state, detail string
+	_, err = r.DialProgress(context.Background(), engine.CallRequest{NumberID: "n_sip"}, func(s, d string) { state, detail = s, d })
+	var de *DialError
+	if !errors.As(err, &de) || de.SIPCode != 486 || state != "ringing" || detail != "180 Ringing" {
+		t.Errorf("sip: err %v state %q detail %q", err, state, detail)
+	}
+	// A carrier without details reports an empty one.
+	_, _ = r.DialProgress(context.Background(), engine.CallRequest{NumberID: "n_sim"}, func(s, d string) { state, detail = s, d })
+	if state != "ringing via sim" || detail != "" {
+		t.Errorf("sim: state %q detail %q", state, detail)
+	}
+	// Plain Dial still gets the state.
+	_, _ = r.Dial(context.Background(), engine.CallRequest{NumberID: "n_sip"}, func(s string) { state = s })
+	if state != "ringing" {
+		t.Errorf("Dial state %q", state)
+	}
+}
