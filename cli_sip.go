@@ -90,7 +90,8 @@ func cmdSIPTest(g *globals, args []string) error {
 	var (
 		once      sync.Once
 		mu        sync.Mutex // OnProgress is called from several goroutines
-		lastState string
+		lastState  string
+		lastDetail string
 	)
 	req.OnProgress = func(p engine.CallProgress) {
 		mu.Lock()
@@ -98,9 +99,11 @@ func cmdSIPTest(g *globals, args []string) error {
 		if p.State != lastState {
 			lastState = p.State
 			detail := ""
-			if p.Detail != "" {
+			// The detail sticks to later states; show it when it is news.
+			if p.Detail != "" && p.Detail != lastDetail {
 				detail = " (" + p.Detail + ")"
 			}
+			lastDetail = p.Detail
 			out.line("call", p.State+detail)
 		}
 		if p.State == "talking" || p.State == "voicemail" {
