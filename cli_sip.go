@@ -88,8 +88,8 @@ func cmdSIPTest(g *globals, args []string) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (
-		once      sync.Once
-		mu        sync.Mutex // OnProgress is called from several goroutines
+		once       sync.Once
+		mu         sync.Mutex // OnProgress is called from several goroutines
 		lastState  string
 		lastDetail string
 	)
