@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -80,8 +81,8 @@ func cmdSIPTest(g *globals, args []string) error {
 
 	out := &testPrinter{w: g.stdout, start: time.Now()}
 	carrier.Trace = func(line string) { out.line("sip", line) }
-	fmt.Fprintf(g.stdout, "test call: %s -> %s via trunk %s (%s %s), caller ID %s, agent %s (%s), ring timeout %s, talk %s\n",
-		req.CallerID, phone, trunk.ID, trunk.Transport, trunk.Trunk, req.CallerID, agent.ID, agent.Kind, trunk.RingTimeout, *talk)
+	fmt.Fprintf(g.stdout, "test call: %s -> %s via trunk %s (%s %s), agent %s (%s), ring timeout %s, talk %s\n",
+		req.CallerID, phone, trunk.ID, trunk.Transport, trunk.Trunk, agent.ID, agent.Kind, trunk.RingTimeout, *talk)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -108,18 +109,25 @@ func cmdSIPTest(g *globals, args []string) error {
 		}
 		if p.State == "talking" || p.State == "voicemail" {
 			once.Do(func() {
-				time.AfterFunc(*talk, func() { cancel(fmt.Errorf("--talk %s reached", *talk)) })
+				time.AfterFunc(*talk, func() { cancel(errTalkOver) })
 			})
 		}
 	}
 	bridge := media.NewBridge(carrier, resolve, log)
 	res := bridge.Place(ctx, req)
+	if res.Answered && res.Outcome == engine.OutcomeFailed && strings.HasSuffix(res.Reason, errTalkOver.Error()) {
+		// Our own hang-up after --talk is how a good test call ends.
+		res.Outcome, res.Reason = engine.OutcomeAnswered, fmt.Sprintf("dialdeck hung up after --talk %s", *talk)
+	}
 	printTestResult(g.stdout, res)
 	if !res.Answered {
 		return fmt.Errorf("the test call was not answered: %s", res.Outcome)
 	}
 	return nil
 }
+
+// errTalkOver ends a test call --talk after it was answered.
+var errTalkOver = errors.New("--talk time reached")
 
 // testTrunk finds the trunk named on the command line ("id" or "sip:id").
 func testTrunk(cfg *config.Config, arg string) (config.SIPTrunk, error) {
