@@ -37,7 +37,7 @@ func newCarriers(cfg *config.Config, sim *media.SimPlacer, log *slog.Logger) (me
 		c, err := media.NewSIPCarrier(sipTrunkConfig(t), log.With("trunk", t.ID))
 		if err != nil {
 			closeAll()
-			return nil, nil, fmt.Errorf("SIP trunk %q: %w", t.ID, err)
+			return nil, nil, err // it names the trunk
 		}
 		log.Info("SIP trunk ready", "trunk", t.ID, "address", t.Trunk, "transport", t.Transport)
 		trunks = append(trunks, c)

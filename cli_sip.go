@@ -75,7 +75,7 @@ func cmdSIPTest(g *globals, args []string) error {
 	defer stopAgents()
 	carrier, err := media.NewSIPCarrier(sipTrunkConfig(trunk), log.With("trunk", trunk.ID))
 	if err != nil {
-		return fmt.Errorf("SIP trunk %q: %w", trunk.ID, err)
+		return err // it names the trunk
 	}
 	defer carrier.Close()
 
