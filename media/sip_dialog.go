@@ -66,9 +66,10 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	log.Debug("INVITE sent", "call_id", callID)
 
 	var (
-		rank     int
-		sawReply atomic.Bool
-		lastCode atomic.Int32
+		rank        int
+		sawReply    atomic.Bool
+		ringExpired atomic.Bool
+		lastCode    atomic.Int32
 	)
 	state := func(s, detail string) {
 		if r := progressRank[s]; r > rank {
@@ -93,10 +94,17 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 		select {
 		case <-watchDone:
 		case <-ring.C:
-			c.trace("-- no final response within %v: CANCEL", c.cfg.RingTimeout)
-			stopWait(errRingTimeout)
+			ringExpired.Store(true)
+			if sawReply.Load() {
+				c.trace("-> CANCEL (no final response within %v)", c.cfg.RingTimeout)
+				stopWait(errRingTimeout)
+			} else {
+				// Nothing came back at all: there is nothing to CANCEL.
+				stopWait(sipgo.WaitAnswerForceCancelErr)
+			}
 		case <-ctx.Done():
 			if sawReply.Load() {
+				c.trace("-> CANCEL (call abandoned)")
 				stopWait(errDialCancel)
 			} else {
 				stopWait(sipgo.WaitAnswerForceCancelErr)
@@ -168,10 +176,10 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 			}
 		}
 		switch {
-		case errors.Is(why, errRingTimeout):
+		case errors.Is(why, errRingTimeout) || ringExpired.Load():
 			d := &DialError{Outcome: engine.OutcomeNoAnswer, Reason: fmt.Sprintf("no answer within %v", c.cfg.RingTimeout), Ring: ring, SIPCode: final}
 			if !sawReply.Load() {
-				d.Outcome, d.Reason = engine.OutcomeFailed, fmt.Sprintf("no response from the SIP trunk %s", c.cfg.Trunk)
+				d.Outcome, d.Reason = engine.OutcomeFailed, fmt.Sprintf("no response from the SIP trunk %s within %v", c.cfg.Trunk, c.cfg.RingTimeout)
 			}
 			log.Info("call not answered", "reason", d.Reason)
 			return nil, d
@@ -189,6 +197,9 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	}
 
 	res := dlg.InviteResponse
+	if early != nil {
+		c.trace("-- early media: %d RTP packets before the answer", rtp.early.Load())
+	}
 	c.trace("-> ACK")
 	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
 		dlg.Close()

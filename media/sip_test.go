@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -64,7 +65,7 @@ func freePortPair(t *testing.T, lo, hi int) int {
 
 // startSipp runs `sipp -sf testdata/sipp/<scenario> -m 1` as a UAS with
 // RTP echo. A missing sipp binary fails the test: CI installs sip-tester.
-func startSipp(t *testing.T, scenario string, extra ...string) *sipp {
+func startSipp(t *testing.T, scenario string, noEcho bool, extra ...string) *sipp {
 	t.Helper()
 	bin, err := exec.LookPath("sipp")
 	if err != nil {
@@ -78,11 +79,23 @@ func startSipp(t *testing.T, scenario string, extra ...string) *sipp {
 	media := freePortPair(t, 29000, 37000)
 	s := &sipp{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), exited: make(chan struct{})}
 	args := append([]string{"-sf", sf, "-i", "127.0.0.1", "-p", fmt.Sprint(port), "-m", "1",
-		"-mi", "127.0.0.1", "-mp", fmt.Sprint(media), "-rtp_echo", "-nostdin", "-timeout", "30s", "-timeout_error",
-		"-max_recv_loops", "1000"}, extra...)
+		"-mi", "127.0.0.1", "-mp", fmt.Sprint(media), "-nostdin", "-timeout", "30s", "-timeout_error",
+		"-max_recv_loops", "1000", "-trace_msg"}, extra...)
+	if !noEcho {
+		args = append(args, "-rtp_echo")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cmd = exec.CommandContext(ctx, bin, args...)
-	s.cmd.Dir = t.TempDir() // sipp writes its logs next to itself
+	// sipp runs in a scratch directory (its logs land there) holding the
+	// audio files scenarios stream.
+	s.cmd.Dir = t.TempDir()
+	audio, err := os.ReadFile(filepath.Join(filepath.Dir(sf), "silence.ulaw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.cmd.Dir, "silence.ulaw"), audio, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.out
 	if err := s.cmd.Start(); err != nil {
 		cancel()
@@ -95,15 +108,28 @@ func startSipp(t *testing.T, scenario string, extra ...string) *sipp {
 	t.Cleanup(func() {
 		cancel() // kills sipp if still running
 		<-s.exited
+		if t.Failed() {
+			m, _ := filepath.Glob(filepath.Join(s.cmd.Dir, "*messages.log"))
+			for _, f := range m {
+				b, _ := os.ReadFile(f)
+				t.Logf("sipp messages:\n%s", b)
+			}
+		}
 	})
 	// Wait until sipp holds its SIP port.
+	tcp := strings.Contains(strings.Join(extra, " "), "-t t1")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		c, err := net.ListenPacket("udp", s.addr)
-		if err != nil {
+		if tcp {
+			if c, err := net.Dial("tcp", s.addr); err == nil {
+				c.Close()
+				break
+			}
+		} else if c, err := net.ListenPacket("udp", s.addr); err != nil {
 			break
+		} else {
+			c.Close()
 		}
-		c.Close()
 		select {
 		case <-s.exited:
 			t.Fatalf("sipp exited at start: %v\n%s", s.err, s.out.String())
@@ -163,6 +189,17 @@ func (r *sipRun) traced(s string) bool {
 
 // placeSIPCall runs one bridged call against a SIPp scenario.
 func placeSIPCall(t *testing.T, scenario string, mod func(*SIPTrunkConfig), sippArgs ...string) *sipRun {
+	return placeSIPCallOpts(t, scenario, sipCallOpts{mod: mod, sippArgs: sippArgs})
+}
+
+type sipCallOpts struct {
+	mod         func(*SIPTrunkConfig)
+	sippArgs    []string
+	noEcho      bool          // sipp sends no RTP back
+	cancelAfter time.Duration // cancel the call's context after this long
+}
+
+func placeSIPCallOpts(t *testing.T, scenario string, o sipCallOpts) *sipRun {
 	t.Helper()
 	noLeaks(t)
 	cfg := answeredConfig()
@@ -174,12 +211,12 @@ func placeSIPCall(t *testing.T, scenario string, mod func(*SIPTrunkConfig), sipp
 		t.Fatal(err)
 	}
 	defer agent.Close()
-	sp := startSipp(t, scenario, sippArgs...)
+	sp := startSipp(t, scenario, o.noEcho, o.sippArgs...)
 	rtpLo := freePortPair(t, 37000, 45000)
 	tc := SIPTrunkConfig{ID: "test", Trunk: sp.addr, BindAddr: "127.0.0.1", RTPPortMin: rtpLo, RTPPortMax: rtpLo + 3,
 		RingTimeout: 2 * time.Second, NoMediaTimeout: 10 * time.Second}
-	if mod != nil {
-		mod(&tc)
+	if o.mod != nil {
+		o.mod(&tc)
 	}
 	carrier, err := NewSIPCarrier(tc, nil)
 	if err != nil {
@@ -203,6 +240,10 @@ func placeSIPCall(t *testing.T, scenario string, mod func(*SIPTrunkConfig), sipp
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if o.cancelAfter > 0 {
+		stop := time.AfterFunc(o.cancelAfter, cancel)
+		defer stop.Stop()
+	}
 	run.res = b.Place(ctx, req)
 	if err := carrier.Close(); err != nil {
 		t.Logf("carrier close: %v", err)
@@ -252,5 +293,247 @@ func TestSIPAnswerWithEcho(t *testing.T) {
 	if !run.traced("-> INVITE sip:"+sipTestPhone+"@127.0.0.1") || !run.traced("<- 200 OK") || !run.traced("-> ACK") || !run.traced("-> BYE") {
 		t.Errorf("trace lacks a step: %q", run.trace)
 	}
+	run.wantSippOK(t)
+}
+
+func TestSIPAnswerPCMA(t *testing.T) {
+	run := placeSIPCall(t, "pcma.xml", nil)
+	// sipp echoes the A-law we send: audio reaches the agent only if both
+	// directions were converted (and the agent's PCMU came back as PCMU).
+	run.wantAnswered(t)
+	run.wantSippOK(t)
+}
+
+func TestSIPCalleeHangsUpFirst(t *testing.T) {
+	run := placeSIPCall(t, "callee_bye.xml", nil)
+	run.wantAnswered(t)
+	if run.res.Reason != "callee hung up" || run.res.Analysis != nil {
+		t.Errorf("reason %q analysis %+v, want the callee's hang-up before the agent ended", run.res.Reason, run.res.Analysis)
+	}
+	if d := engine.Dispose(run.res, true); d != engine.DispAnswered {
+		t.Errorf("disposition %s, want answered", d)
+	}
+	if !run.traced("<- BYE") || run.traced("-> BYE") {
+		t.Errorf("want the callee's BYE and none from us: %q", run.trace)
+	}
+	run.wantSippOK(t)
+}
+
+func TestSIPEarlyMedia(t *testing.T) {
+	run := placeSIPCall(t, "early183.xml", nil)
+	run.wantAnswered(t)
+	run.wantStates(t, "trying", "early media", "answered")
+	if strings.Contains(strings.Join(run.states, ","), "ringing") {
+		t.Errorf("no 180 was sent, yet the state went to ringing: %v", run.states)
+	}
+	var early string
+	for _, l := range run.trace {
+		if strings.HasPrefix(l, "-- early media:") {
+			early = l
+		}
+	}
+	if early == "" || strings.HasPrefix(early, "-- early media: 0 ") {
+		t.Errorf("no early media RTP received before the answer: %q", run.trace)
+	}
+	run.wantSippOK(t)
+}
+
+func TestSIPDigestAuth(t *testing.T) {
+	for _, tc := range []struct{ scenario, challenge string }{
+		{"auth401.xml", "<- 401 Unauthorized"},                  // sipp verifies the digest response
+		{"auth407.xml", "<- 407 Proxy Authentication Required"}, // sipp checks the Proxy-Authorization fields
+	} {
+		t.Run(strings.TrimSuffix(tc.scenario, ".xml"), func(t *testing.T) {
+			run := placeSIPCall(t, tc.scenario, func(c *SIPTrunkConfig) { c.Username, c.Password = "dialdeck", "s3cret" })
+			run.wantAnswered(t)
+			if !run.traced(tc.challenge) || !run.traced("-> INVITE (with credentials)") {
+				t.Errorf("trace lacks the challenge: %q", run.trace)
+			}
+			run.wantSippOK(t)
+		})
+	}
+}
+
+func TestSIPDigestAuthWrongPassword(t *testing.T) {
+	run := placeSIPCall(t, "auth401.xml", func(c *SIPTrunkConfig) { c.Username, c.Password = "dialdeck", "wrong" })
+	if run.res.Outcome != engine.OutcomeFailed || run.res.SIPCode != 403 || run.res.Reason != "403 Forbidden" {
+		t.Errorf("got %s %q SIP %d, want failed 403 Forbidden", run.res.Outcome, run.res.Reason, run.res.SIPCode)
+	}
+	if code := run.sipp.wait(15 * time.Second); code == 0 {
+		t.Error("sipp accepted a wrong password")
+	}
+}
+
+func TestSIPRingNoAnswer(t *testing.T) {
+	run := placeSIPCall(t, "ring_noanswer.xml", nil)
+	res := run.res
+	if res.Outcome != engine.OutcomeNoAnswer || res.SIPCode != 487 || res.Reason != "no answer within 2s" {
+		t.Errorf("got %s %q SIP %d, want no_answer after CANCEL with 487", res.Outcome, res.Reason, res.SIPCode)
+	}
+	if res.RingDuration < 2*time.Second {
+		t.Errorf("ring %v, want at least the 2s ring timeout", res.RingDuration)
+	}
+	if d := engine.Dispose(res, true); d != engine.DispNoAnswer {
+		t.Errorf("disposition %s", d)
+	}
+	if !run.traced("CANCEL") || !run.traced("487") {
+		t.Errorf("trace lacks CANCEL/487: %q", run.trace)
+	}
+	run.wantStates(t, "trying", "ringing")
+	run.wantSippOK(t)
+}
+
+// Final failure responses: outcome, stored code, reason, permanence.
+func TestSIPFinalResponses(t *testing.T) {
+	cases := []struct {
+		scenario  string
+		outcome   engine.Outcome
+		disp      engine.Disposition
+		code      int
+		reason    string
+		permanent bool
+	}{
+		{"busy486.xml", engine.OutcomeBusy, engine.DispBusy, 486, "callee busy (486 Busy Here)", false},
+		{"decline603.xml", engine.OutcomeNoAnswer, engine.DispNoAnswer, 603, "declined", false},
+		{"error503.xml", engine.OutcomeFailed, engine.DispFailed, 503, "503 Service Unavailable", false},
+		{"notfound404.xml", engine.OutcomeFailed, engine.DispFailed, 404, "number not reachable (404 Not Found)", true},
+	}
+	for _, tc := range cases {
+		t.Run(strings.TrimSuffix(tc.scenario, ".xml"), func(t *testing.T) {
+			run := placeSIPCall(t, tc.scenario, nil)
+			res := run.res
+			if res.Outcome != tc.outcome || res.SIPCode != tc.code || res.Reason != tc.reason || res.Permanent != tc.permanent || res.Answered {
+				t.Errorf("got %s %q SIP %d permanent %v, want %s %q SIP %d permanent %v",
+					res.Outcome, res.Reason, res.SIPCode, res.Permanent, tc.outcome, tc.reason, tc.code, tc.permanent)
+			}
+			if d := engine.Dispose(res, true); d != tc.disp {
+				t.Errorf("disposition %s, want %s", d, tc.disp)
+			}
+			run.wantSippOK(t)
+		})
+	}
+}
+
+func TestSIPNoMedia(t *testing.T) {
+	// The callee answers and never sends RTP: the call ends as failed.
+	run := placeSIPCallOpts(t, "answer.xml", sipCallOpts{noEcho: true,
+		mod: func(c *SIPTrunkConfig) { c.NoMediaTimeout = 500 * time.Millisecond }})
+	res := run.res
+	if res.Outcome != engine.OutcomeFailed || res.Reason != "no media from the callee for 500ms" || !res.Answered || res.SIPCode != 200 {
+		t.Errorf("got %s %q answered %v SIP %d, want failed: no media", res.Outcome, res.Reason, res.Answered, res.SIPCode)
+	}
+	if res.PacketsToAgent != 0 {
+		t.Errorf("%d packets reached the agent from a silent callee", res.PacketsToAgent)
+	}
+	if !run.traced("-> BYE") {
+		t.Errorf("no BYE after the media timeout: %q", run.trace)
+	}
+	run.wantSippOK(t)
+}
+
+func TestSIPCancelWhileRinging(t *testing.T) {
+	// The campaign stops while the callee rings: CANCEL, 487, failed.
+	run := placeSIPCallOpts(t, "ring_noanswer.xml", sipCallOpts{cancelAfter: 500 * time.Millisecond,
+		mod: func(c *SIPTrunkConfig) { c.RingTimeout = 20 * time.Second }})
+	res := run.res
+	if res.Outcome != engine.OutcomeFailed || !strings.HasPrefix(res.Reason, "hung up while ringing") || res.SIPCode != 487 {
+		t.Errorf("got %s %q SIP %d, want failed after CANCEL", res.Outcome, res.Reason, res.SIPCode)
+	}
+	if !run.traced("-> CANCEL (call abandoned)") {
+		t.Errorf("no CANCEL: %q", run.trace)
+	}
+	run.wantSippOK(t)
+}
+
+// newTestCarrier is a carrier on 127.0.0.1 pointed at sp.
+func newTestCarrier(t *testing.T, sp *sipp, mod func(*SIPTrunkConfig)) *SIPCarrier {
+	t.Helper()
+	rtpLo := freePortPair(t, 37000, 45000)
+	tc := SIPTrunkConfig{ID: "test", Trunk: sp.addr, BindAddr: "127.0.0.1", RTPPortMin: rtpLo, RTPPortMax: rtpLo + 3,
+		RingTimeout: 2 * time.Second}
+	if mod != nil {
+		mod(&tc)
+	}
+	c, err := NewSIPCarrier(tc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestSIPMaxConcurrent(t *testing.T) {
+	noLeaks(t)
+	sp := startSipp(t, "answer.xml", false, "-m", "2")
+	c := newTestCarrier(t, sp, func(tc *SIPTrunkConfig) { tc.MaxConcurrent = 1 })
+	defer c.Close()
+	req := testRequest(1)
+	req.Phone, req.CallerID = sipTestPhone, sipTestCallerID
+	first, err := c.Dial(context.Background(), req, nil)
+	if err != nil {
+		t.Fatalf("first call: %v", err)
+	}
+	// The trunk is full: a second call waits for a slot until its context ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	_, err = c.Dial(ctx, req, nil)
+	cancel()
+	var de *DialError
+	if !errors.As(err, &de) || de.Outcome != engine.OutcomeFailed || !strings.HasPrefix(de.Reason, "hung up before dialing") {
+		t.Fatalf("second call while the trunk is full: %v", err)
+	}
+	first.Hangup()
+	// The slot is free again.
+	second, err := c.Dial(context.Background(), req, nil)
+	if err != nil {
+		t.Fatalf("call after the first hung up: %v", err)
+	}
+	if sc, ok := second.(interface{ SIPCode() int }); !ok || sc.SIPCode() != 200 {
+		t.Errorf("answered call has no SIP code 200")
+	}
+	second.Hangup()
+	if code := sp.wait(15 * time.Second); code != 0 {
+		t.Errorf("sipp exit %d:\n%s", code, sp.tail())
+	}
+}
+
+func TestSIPCallsPerSecond(t *testing.T) {
+	noLeaks(t)
+	sp := startSipp(t, "busy486.xml", false, "-m", "3")
+	c := newTestCarrier(t, sp, func(tc *SIPTrunkConfig) { tc.CallsPerSecond = 4 })
+	defer c.Close()
+	req := testRequest(1)
+	req.Phone, req.CallerID = sipTestPhone, sipTestCallerID
+	start := time.Now()
+	for i := range 3 {
+		_, err := c.Dial(context.Background(), req, nil)
+		var de *DialError
+		if !errors.As(err, &de) || de.Outcome != engine.OutcomeBusy {
+			t.Fatalf("call %d: %v, want busy", i, err)
+		}
+	}
+	// Three INVITEs at 4 per second: the third leaves no earlier than 500 ms
+	// after the first (a lower bound only; the calls themselves take ~1 ms).
+	if d := time.Since(start); d < 500*time.Millisecond {
+		t.Errorf("3 calls at 4 cps took %v", d)
+	}
+	if code := sp.wait(15 * time.Second); code != 0 {
+		t.Errorf("sipp exit %d:\n%s", code, sp.tail())
+	}
+}
+
+func TestSIPNoResponse(t *testing.T) {
+	run := placeSIPCallOpts(t, "silent.xml", sipCallOpts{mod: func(c *SIPTrunkConfig) { c.RingTimeout = time.Second }})
+	res := run.res
+	if res.Outcome != engine.OutcomeFailed || !strings.HasPrefix(res.Reason, "no response from the SIP trunk") || res.SIPCode != 0 {
+		t.Errorf("got %s %q SIP %d, want failed: no response", res.Outcome, res.Reason, res.SIPCode)
+	}
+	if run.traced("CANCEL") {
+		t.Errorf("CANCEL sent without any provisional response: %q", run.trace)
+	}
+}
+
+func TestSIPOverTCP(t *testing.T) {
+	run := placeSIPCallOpts(t, "answer.xml", sipCallOpts{sippArgs: []string{"-t", "t1"},
+		mod: func(c *SIPTrunkConfig) { c.Transport = "tcp" }})
+	run.wantAnswered(t)
 	run.wantSippOK(t)
 }
