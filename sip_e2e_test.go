@@ -69,11 +69,17 @@ func freeUDPRun(t *testing.T, lo, hi, n int) int {
 // startCampaignUAS runs SIPp as the trunk, echoing RTP, until the test ends.
 func startCampaignUAS(t *testing.T) *sippUAS {
 	t.Helper()
+	return startUAS(t, "campaign_uas.xml")
+}
+
+// startUAS runs SIPp with testdata/sipp/<scenario> until the test ends.
+func startUAS(t *testing.T, scenario string) *sippUAS {
+	t.Helper()
 	bin, err := exec.LookPath("sipp")
 	if err != nil {
 		t.Fatalf("sipp not found (install Debian's sip-tester; .ci/run does): %v", err)
 	}
-	sf, err := filepath.Abs(filepath.Join("testdata", "sipp", "campaign_uas.xml"))
+	sf, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,13 +124,14 @@ func startCampaignUAS(t *testing.T) *sippUAS {
 	return s
 }
 
-// sipWorkdir is the e2e config with pn_xxx on a trunk "uas" at the SIPp UAS.
-func sipWorkdir(t *testing.T, uas *sippUAS) *workdir {
+// sipWorkdir is the e2e config with pn_xxx on a trunk "uas" at the SIPp UAS;
+// extra lines are added to the trunk's table.
+func sipWorkdir(t *testing.T, uas *sippUAS, extra ...string) *workdir {
 	rtp := freeUDPRun(t, 43000, 47000, 2)
 	trunk := fmt.Sprintf(`[[carriers.sip]]
 id = "uas"
 trunk = "127.0.0.1:%d"
-bind_address = "127.0.0.1"
+`+strings.Join(append(extra, ""), "\n")+`bind_address = "127.0.0.1"
 rtp_port_min = %d
 rtp_port_max = %d
 ring_timeout = "2s"
@@ -271,6 +278,31 @@ func TestSIPTestCommand(t *testing.T) {
 	w.fails(1, []string{`number "+1415"`, "too short"}, "sip", "test", "uas", "+1415")
 	w.fails(1, []string{`unknown agent "ghost"`}, "sip", "test", "uas", "+14155552600", "--agent", "ghost")
 	w.fails(2, []string{"usage: dialdeck sip test <carrier-id> <E.164>"}, "sip", "test", "uas")
+}
+
+// TestSIPTestDigestAuth: the trunk's password comes from the environment
+// through ${VAR}, answers SIPp's 401 challenge (SIPp verifies the digest),
+// and shows up nowhere: not in the output, the summary or the log.
+func TestSIPTestDigestAuth(t *testing.T) {
+	const password = "s3cret" // what testdata/sipp/auth401.xml verifies
+	t.Setenv("DIALDECK_TEST_SIP_PASSWORD", password)
+	uas := startUAS(t, "auth401.xml")
+	w := sipWorkdir(t, uas, `username = "dialdeck"`, `password = "${DIALDECK_TEST_SIP_PASSWORD}"`)
+
+	check := w.ok("config", "check")
+	if !strings.Contains(check, "user dialdeck, password set") {
+		t.Errorf("config check does not show the trunk's credentials as set:\n%s", check)
+	}
+	r := w.run("sip", "test", "uas", "+14155552600", "--talk", "1s")
+	if r.code != 0 {
+		t.Fatalf("call with digest auth:\n%s", r)
+	}
+	wantInOrder(t, r.stdout, "<- 401 Unauthorized", "-> INVITE (with credentials)", "<- 200 OK", "result:   answered", "sip code: 200")
+	for name, text := range map[string]string{"config check": check, "stdout": r.stdout, "stderr": r.stderr, "log": readFile(t, w.path("dialdeck.log"))} {
+		if strings.Contains(text, password) {
+			t.Errorf("the SIP password appears in %s:\n%s", name, text)
+		}
+	}
 }
 
 // wantInOrder checks that s holds each want, in this order.
