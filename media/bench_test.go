@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,18 +46,27 @@ type usage struct {
 	cpu0     time.Duration
 	rss0     int64
 	peak     atomic.Int64
+	heap0    int64
+	heapPeak atomic.Int64 // Go heap and stacks in use
 	stop     chan struct{}
 	finished chan struct{}
 }
 
 func startUsage() *usage {
-	u := &usage{start: time.Now(), cpu0: cpuTime(), rss0: rssKiB(), stop: make(chan struct{}), finished: make(chan struct{})}
+	// Give memory from earlier runs in this process back to the OS first,
+	// so each run's RSS growth is its own.
+	debug.FreeOSMemory()
+	u := &usage{start: time.Now(), cpu0: cpuTime(), rss0: rssKiB(), heap0: heapKiB(), stop: make(chan struct{}), finished: make(chan struct{})}
 	u.peak.Store(u.rss0)
+	u.heapPeak.Store(u.heap0)
 	go func() {
 		defer close(u.finished)
 		for {
 			if r := rssKiB(); r > u.peak.Load() {
 				u.peak.Store(r)
+			}
+			if h := heapKiB(); h > u.heapPeak.Load() {
+				u.heapPeak.Store(h)
 			}
 			select {
 			case <-u.stop:
@@ -74,6 +85,14 @@ func (u *usage) report(b *testing.B, n int) {
 	cpu := cpuTime() - u.cpu0
 	b.ReportMetric(100*cpu.Seconds()/wall.Seconds()/float64(n), "cpu%/call")
 	b.ReportMetric(float64(u.peak.Load()-u.rss0)/float64(n), "rssKiB/call")
+	b.ReportMetric(float64(u.heapPeak.Load()-u.heap0)/float64(n), "heapKiB/call")
+}
+
+// heapKiB is the Go heap spans and goroutine stacks in use.
+func heapKiB() int64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapInuse+ms.StackInuse) / 1024
 }
 
 func cpuTime() time.Duration {
@@ -139,12 +158,19 @@ func benchBridged(b *testing.B, n int) {
 			defer wg.Done()
 			req := testRequest(uint64(i + 1))
 			req.AgentID = "ag"
+			// Progress arrives from several goroutines and repeats a state
+			// for each transcript line: take the first of each, under a lock.
+			var pmu sync.Mutex
 			var connecting time.Time
+			talking := false
 			req.OnProgress = func(p engine.CallProgress) {
-				switch p.State {
-				case "connecting agent":
+				pmu.Lock()
+				defer pmu.Unlock()
+				switch {
+				case p.State == "connecting agent" && connecting.IsZero():
 					connecting = time.Now()
-				case "talking":
+				case p.State == "talking" && !talking && !connecting.IsZero():
+					talking = true
 					mu.Lock()
 					setups = append(setups, time.Since(connecting))
 					mu.Unlock()

@@ -55,7 +55,8 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	}()
 	log := c.log.With("phone", engine.MaskPhone(req.Phone), "campaign", req.CampaignID, "lead", req.LeadID, "attempt", req.Attempt)
 
-	inv := c.newInvite(req, sdpOffer(c.advertIP, rtp.port(), rand.Uint64()>>2))
+	offer := sdpOffer(c.advertIP, rtp.port(), rand.Uint64()>>2)
+	inv := c.newInvite(req, offer)
 	callID := inv.CallID().Value()
 	dlg, err := c.dua.WriteInvite(context.WithoutCancel(ctx), inv)
 	if err != nil {
@@ -209,7 +210,7 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	if perr != nil && early != nil && len(res.Body()) == 0 {
 		ans, perr = *early, nil // the 183's SDP stands
 	}
-	call := &sipCall{c: c, dlg: dlg, rtp: rtp, callID: callID, noMedia: c.cfg.NoMediaTimeout, release: release,
+	call := &sipCall{c: c, dlg: dlg, rtp: rtp, callID: callID, offer: offer, noMedia: c.cfg.NoMediaTimeout, release: release,
 		code: res.StatusCode, bye: make(chan struct{}), local: make(chan struct{})}
 	if !c.register(call) {
 		call.sendBye()
@@ -287,6 +288,7 @@ type sipCall struct {
 	dlg     *sipgo.DialogClientSession
 	rtp     *rtpStream
 	callID  string
+	offer   []byte // our SDP, repeated in answers to re-INVITEs
 	noMedia time.Duration
 	release func()
 	code    int
@@ -304,7 +306,7 @@ func (s *sipCall) SIPCode() int { return s.code }
 func (s *sipCall) EarlyPackets() uint64 { return s.rtp.early.Load() }
 
 func (s *sipCall) ReadRTP(b []byte) (int, error) {
-	n, err := s.rtp.read(b, s.noMedia)
+	n, err := s.rtp.read(b, s.noMedia, s.stopped)
 	if err == nil {
 		return n, nil
 	}
@@ -320,6 +322,18 @@ func (s *sipCall) ReadRTP(b []byte) (int, error) {
 		return 0, &PhoneLegError{Reason: fmt.Sprintf("no media from the callee for %v", s.noMedia)}
 	}
 	return 0, fmt.Errorf("RTP socket: %w", err)
+}
+
+// stopped tells whether either side hung up.
+func (s *sipCall) stopped() bool {
+	select {
+	case <-s.bye:
+		return true
+	case <-s.local:
+		return true
+	default:
+		return false
+	}
 }
 
 func (s *sipCall) WriteRTP(b []byte) error {

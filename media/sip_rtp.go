@@ -178,12 +178,23 @@ func rtpPayload(b []byte) (off, end int, ok bool) {
 
 var errRTPTimeout = errors.New("rtp read timeout")
 
+var errRTPStopped = errors.New("rtp stream stopped")
+
 // read returns the next audio packet as PCMU, waiting up to timeout.
-func (s *rtpStream) read(b []byte, timeout time.Duration) (int, error) {
+// stopped is checked around each deadline change: a hang-up sets the
+// deadline to now after making stopped true, and a later reset of the
+// deadline here must not hide it.
+func (s *rtpStream) read(b []byte, timeout time.Duration, stopped func() bool) (int, error) {
 	deadline := time.Now().Add(timeout)
 	for {
+		if stopped() {
+			return 0, errRTPStopped
+		}
 		if err := s.conn.SetReadDeadline(deadline); err != nil {
 			return 0, err
+		}
+		if stopped() {
+			return 0, errRTPStopped
 		}
 		n, from, err := s.conn.ReadFromUDP(b)
 		if err != nil {

@@ -29,7 +29,7 @@ const (
 
 // sipp is one SIPp UAS process answering one call.
 type sipp struct {
-	t      *testing.T
+	t      testing.TB
 	addr   string // SIP host:port
 	cmd    *exec.Cmd
 	out    bytes.Buffer
@@ -38,7 +38,7 @@ type sipp struct {
 }
 
 // freePortPair finds an even UDP port p on 127.0.0.1 with p..p+3 free.
-func freePortPair(t *testing.T, lo, hi int) int {
+func freePortPair(t testing.TB, lo, hi int) int {
 	t.Helper()
 	for range 200 {
 		p := lo + 2*rand.IntN((hi-lo)/2)
@@ -65,7 +65,7 @@ func freePortPair(t *testing.T, lo, hi int) int {
 
 // startSipp runs `sipp -sf testdata/sipp/<scenario> -m 1` as a UAS with
 // RTP echo. A missing sipp binary fails the test: CI installs sip-tester.
-func startSipp(t *testing.T, scenario string, noEcho bool, extra ...string) *sipp {
+func startSipp(t testing.TB, scenario string, noEcho bool, extra ...string) *sipp {
 	t.Helper()
 	bin, err := exec.LookPath("sipp")
 	if err != nil {
@@ -80,7 +80,10 @@ func startSipp(t *testing.T, scenario string, noEcho bool, extra ...string) *sip
 	s := &sipp{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), exited: make(chan struct{})}
 	args := append([]string{"-sf", sf, "-i", "127.0.0.1", "-p", fmt.Sprint(port), "-m", "1",
 		"-mi", "127.0.0.1", "-mp", fmt.Sprint(media), "-nostdin", "-timeout", "30s", "-timeout_error",
-		"-max_recv_loops", "1000", "-trace_msg"}, extra...)
+		"-max_recv_loops", "1000"}, extra...)
+	if _, isTest := t.(*testing.T); isTest {
+		args = append(args, "-trace_msg") // shown when the test fails
+	}
 	if !noEcho {
 		args = append(args, "-rtp_echo")
 	}
@@ -535,5 +538,16 @@ func TestSIPOverTCP(t *testing.T) {
 	run := placeSIPCallOpts(t, "answer.xml", sipCallOpts{sippArgs: []string{"-t", "t1"},
 		mod: func(c *SIPTrunkConfig) { c.Transport = "tcp" }})
 	run.wantAnswered(t)
+	run.wantSippOK(t)
+}
+
+func TestSIPReInvite(t *testing.T) {
+	// A session refresh from the far end is answered 200 with our SDP and
+	// the call goes on until the agent ends it.
+	run := placeSIPCall(t, "reinvite.xml", nil)
+	run.wantAnswered(t)
+	if run.res.Analysis == nil || !run.traced("<- re-INVITE") || !run.traced("-> BYE") {
+		t.Errorf("the call did not survive the re-INVITE to the agent's end_call: %q", run.trace)
+	}
 	run.wantSippOK(t)
 }
