@@ -128,7 +128,13 @@ func engineOptions(cfg *config.Config, st engine.Store, placer engine.CallPlacer
 		opts.Agents = append(opts.Agents, engine.Agent{ID: ag.ID, Prompt: ag.Prompt, WelcomeMessage: ag.WelcomeMessage, Analysis: ag.Analysis})
 	}
 	for _, n := range cfg.Numbers {
-		opts.Numbers = append(opts.Numbers, engine.Number{ID: n.ID, CallerID: n.CallerID, CallsPerSecond: n.CallsPerSecond})
+		cps := n.CallsPerSecond
+		// The engine paces per number; a trunk slower than its number caps
+		// it here too, so calls are not started only to be refused.
+		if t, ok := trunkOf(cfg, n.Carrier); ok && t.CallsPerSecond > 0 && t.CallsPerSecond < cps {
+			cps = t.CallsPerSecond
+		}
+		opts.Numbers = append(opts.Numbers, engine.Number{ID: n.ID, CallerID: n.CallerID, CallsPerSecond: cps})
 	}
 	return opts
 }
@@ -166,13 +172,30 @@ func simConfig(cfg *config.Config) media.SimConfig {
 	return sc
 }
 
-// newPlacer builds the call path: every call is a phone leg from the sim
-// carrier bridged over real WebRTC to its agent. Agents of kind sim talk to
-// the built-in sim agent, started here on a free loopback port; kind webrtc
-// agents are reached at their configured URL with their token. The returned
-// func stops the sim agent.
+// newPlacer builds the call path: every call is a phone leg from its
+// number's carrier (the sim carrier or a SIP trunk) bridged over real WebRTC
+// to its agent. The returned func closes the SIP trunks and stops the sim
+// agent; call it after the engine has shut down.
 func newPlacer(cfg *config.Config, clock engine.Clock, log *slog.Logger) (engine.CallPlacer, func(), error) {
 	sim := media.NewSimPlacer(simConfig(cfg), clock)
+	resolve, stopAgents, err := agentResolver(cfg, sim, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	carrier, closeCarriers, err := newCarriers(cfg, sim, log)
+	if err != nil {
+		stopAgents()
+		return nil, nil, err
+	}
+	return media.NewBridge(carrier, resolve, log), func() { closeCarriers(); stopAgents() }, nil
+}
+
+// agentResolver gives each call its agent leg's configuration. Agents of
+// kind sim talk to the built-in sim agent, started here on a free loopback
+// port (only when some agent is of kind sim); kind webrtc agents are
+// reached at their configured URL with their token. The returned func stops
+// the sim agent.
+func agentResolver(cfg *config.Config, sim *media.SimPlacer, log *slog.Logger) (media.AgentResolver, func(), error) {
 	agents := map[string]config.Agent{}
 	needSim := false
 	for _, ag := range cfg.Agents {
@@ -213,7 +236,7 @@ func newPlacer(cfg *config.Config, clock engine.Clock, log *slog.Logger) (engine
 		c.Net.Loopback = isLoopbackURL(c.URL)
 		return c, nil
 	}
-	return media.NewBridge(media.NewSimCarrier(sim), resolve, log), stop, nil
+	return resolve, stop, nil
 }
 
 func isLoopbackURL(raw string) bool {

@@ -234,6 +234,10 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"dialdeck.toml:11:24:", "org.max_concurrent_calls"}},
 		{"unset variable", `secret = "e2e-secret"`, `secret = "${DIALDECK_TEST_SURELY_UNSET}"`,
 			[]string{"dialdeck.toml:", "webhooks.secret", "DIALDECK_TEST_SURELY_UNSET", "not set"}},
+		{"number on an undefined trunk", `carrier = "sim"`, `carrier = "sip:telnyx"`,
+			[]string{"dialdeck.toml:32:11:", "numbers[0].carrier", `unknown carrier "sip:telnyx"`, `add a [[carriers.sip]] with id = "telnyx"`}},
+		{"trunk without a port", `[webhooks]`, "[[carriers.sip]]\nid = \"pbx\"\ntrunk = \"pbx.example.com\"\n[webhooks]",
+			[]string{"dialdeck.toml:50:9:", "carriers.sip[0].trunk", `write "pbx.example.com:5060"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("testdata", "e2e.toml"))

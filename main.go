@@ -82,6 +82,7 @@ func commands() []command {
 		{"webhooks test", "<campaign>", "send one signed campaign.test event to the campaign's webhookUrl", cmdWebhooksTest},
 		{"run", "--headless [--exit-when-done]", "run the dialing engine without the UI, logging to stdout", cmdRun},
 		{"db check", "", "verify the database invariants (non-zero exit if broken)", cmdDBCheck},
+		{"sip test", "<carrier-id> <E.164> [--ring-timeout D] [--talk D] [--agent ID]", "place one test call through a SIP trunk, printing each SIP step and the result (non-zero exit if not answered)", cmdSIPTest},
 		{"agent-sim", "--listen 127.0.0.1:PORT", "run the built-in simulated AI agent (WebRTC, loopback) on its own", cmdAgentSim},
 		{"simulate", "<campaign> [--from RFC3339] [--json]", "dry-run a campaign on a virtual clock (touches nothing)", cmdSimulate},
 		{"version", "", "print the version", func(g *globals, _ []string) error { fmt.Fprintln(g.stdout, "dialdeck", version); return nil }},

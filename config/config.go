@@ -105,7 +105,7 @@ type Number struct {
 	ID string
 	// CallerID is the E.164 number presented to callees.
 	CallerID string
-	// Carrier places the calls: "sim" today (SIP trunks, "sip:<id>", later).
+	// Carrier places the calls: "sim" or "sip:<id>" of a [[carriers.sip]].
 	Carrier        string
 	CallsPerSecond float64
 }
@@ -113,9 +113,14 @@ type Number struct {
 // CarrierSim is the name numbers use for the simulated carrier.
 const CarrierSim = "sim"
 
+// CarrierSIPPrefix starts the carrier name of a SIP trunk: "sip:<id>".
+const CarrierSIPPrefix = "sip:"
+
 // Carriers configures the phone legs.
 type Carriers struct {
 	Sim SimCarrier
+	// SIP lists the SIP trunks, [[carriers.sip]], in file order.
+	SIP []SIPTrunk
 }
 
 // SimCarrier configures the simulated callees. Odds are relative weights.
@@ -198,6 +203,16 @@ func (c *Config) Agent(id string) (Agent, bool) {
 		}
 	}
 	return Agent{}, false
+}
+
+// SIPTrunk returns the SIP trunk with the given id (without "sip:").
+func (c *Config) SIPTrunk(id string) (SIPTrunk, bool) {
+	for _, t := range c.Carriers.SIP {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return SIPTrunk{}, false
 }
 
 // Number returns the number with the given id.

@@ -61,6 +61,25 @@ type fileNumber struct {
 
 type fileCarriers struct {
 	Sim *fileSimCarrier `toml:"sim"`
+	SIP []fileSIPTrunk  `toml:"sip"`
+}
+
+type fileSIPTrunk struct {
+	ID             string       `toml:"id"`
+	Trunk          string       `toml:"trunk"`
+	Transport      string       `toml:"transport"`
+	Username       string       `toml:"username"`
+	Password       string       `toml:"password"`
+	FromDomain     string       `toml:"from_domain"`
+	OutboundProxy  string       `toml:"outbound_proxy"`
+	BindAddress    string       `toml:"bind_address"`
+	PublicAddress  string       `toml:"public_address"`
+	RTPPortMin     *int         `toml:"rtp_port_min"`
+	RTPPortMax     *int         `toml:"rtp_port_max"`
+	RingTimeout    durationText `toml:"ring_timeout"`
+	MaxConcurrent  *int         `toml:"max_concurrent"`
+	CallsPerSecond *float64     `toml:"calls_per_second"`
+	NoMediaTimeout durationText `toml:"no_media_timeout"`
 }
 
 type fileSimCarrier struct {

@@ -18,6 +18,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(minimal + "\n[engine]\ntick_interval = \"soon\"\n"))
 	f.Add([]byte("[[agents]]\nid = 3\n"))
 	f.Add([]byte("token = \"${UNSET_VAR}\"\n"))
+	f.Add([]byte(strings.Replace(minimal, `carrier = "sim"`, `carrier = "sip:t1"`, 1) + "[[carriers.sip]]\nid = \"t1\"\ntrunk = \"[::1]:5060\"\nrtp_port_min = 20001\nrtp_port_max = 20003\nmax_concurrent = 1\n"))
 	f.Add([]byte("[x\n"))
 	f.Add([]byte{0xff, 0x00, '='})
 	dir := f.TempDir()

@@ -48,6 +48,14 @@ func (c *Config) Summary() string {
 	fmt.Fprintf(&b, "carriers:  sim: answered %s, busy %s, no answer %s, voicemail %s, failed %s; ring %s-%s, talk %s-%s, voicemail %s; seed %s\n",
 		pct(s.Answered, s), pct(s.Busy, s), pct(s.NoAnswer, s), pct(s.Voicemail, s), pct(s.Failed, s),
 		s.RingMin, s.RingMax, s.TalkMin, s.TalkMax, s.VoicemailDuration, seed)
+	if len(c.Carriers.SIP) > 0 {
+		fmt.Fprintf(&b, "sip:       %d trunk(s)\n", len(c.Carriers.SIP))
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		for _, t := range c.Carriers.SIP {
+			fmt.Fprintln(tw, "  "+strings.Join(c.trunkSummary(t), "\t"))
+		}
+		tw.Flush()
+	}
 
 	signing := "signed (secret set)"
 	if !c.Webhooks.Secret.IsSet() {
@@ -81,6 +89,51 @@ func (c *Config) Summary() string {
 	}
 	tw.Flush()
 	return b.String()
+}
+
+// trunkSummary is one trunk's columns. The password shows only as set.
+func (c *Config) trunkSummary(t SIPTrunk) []string {
+	auth := "no auth (IP-authenticated)"
+	if t.Username != "" {
+		auth = fmt.Sprintf("user %s, password %s", t.Username, setOrNot(t.Password))
+	}
+	limits := "no trunk limits"
+	switch {
+	case t.MaxConcurrent > 0 && t.CallsPerSecond > 0:
+		limits = fmt.Sprintf("max %d calls, %g calls/s", t.MaxConcurrent, t.CallsPerSecond)
+	case t.MaxConcurrent > 0:
+		limits = fmt.Sprintf("max %d calls", t.MaxConcurrent)
+	case t.CallsPerSecond > 0:
+		limits = fmt.Sprintf("%g calls/s", t.CallsPerSecond)
+	}
+	cols := []string{t.ID, t.Transport, t.Trunk, auth,
+		fmt.Sprintf("rtp %d-%d", t.RTPPortMin, t.RTPPortMax),
+		fmt.Sprintf("ring %s, no media %s", t.RingTimeout, t.NoMediaTimeout), limits}
+	var extra []string
+	if t.FromDomain != "" {
+		extra = append(extra, "from "+t.FromDomain)
+	}
+	if t.OutboundProxy != "" {
+		extra = append(extra, "proxy "+t.OutboundProxy)
+	}
+	if t.BindAddress != "" {
+		extra = append(extra, "bind "+t.BindAddress)
+	}
+	if t.PublicAddress != "" {
+		extra = append(extra, "public "+t.PublicAddress)
+	}
+	var users []string
+	for _, n := range c.Numbers {
+		if n.Carrier == t.Carrier() {
+			users = append(users, n.ID)
+		}
+	}
+	if len(users) == 0 {
+		extra = append(extra, "unused (no number has carrier \""+t.Carrier()+"\")")
+	} else {
+		extra = append(extra, "used by "+strings.Join(users, ","))
+	}
+	return append(cols, strings.Join(extra, ", "))
 }
 
 func setOrNot(s Secret) string {

@@ -37,7 +37,8 @@ func (v *validator) build(fc *fileConfig) *Config {
 	}
 	cfg.Carriers.Sim = v.simCarrier(fc.Carriers.Sim)
 	cfg.Agents = v.agents(fc.Agents)
-	cfg.Numbers = v.numbers(fc.Numbers)
+	cfg.Carriers.SIP = v.sipTrunks(fc.Carriers.SIP, cfg.Org.MaxConcurrentCalls)
+	cfg.Numbers = v.numbers(fc.Numbers, cfg.Carriers.SIP)
 	cfg.Webhooks = Webhooks{
 		Secret:  NewSecret(fc.Webhooks.Secret),
 		Timeout: v.duration("webhooks.timeout", fc.Webhooks.Timeout, DefaultWebhookTimeout),
@@ -221,7 +222,7 @@ func (v *validator) span(table, name string, rawMin, rawMax durationText, lo, hi
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)
 
-func (v *validator) numbers(fns []fileNumber) []Number {
+func (v *validator) numbers(fns []fileNumber, trunks []SIPTrunk) []Number {
 	if len(fns) == 0 {
 		v.errorf("numbers", "at least one [[numbers]] is required")
 	}
@@ -237,13 +238,7 @@ func (v *validator) numbers(fns []fileNumber) []Number {
 		case !e164.MatchString(fn.CallerID):
 			v.errorf(p+".caller_id", "%q is not an E.164 number: a + then 8 to 15 digits, no spaces", fn.CallerID)
 		}
-		switch fn.Carrier {
-		case CarrierSim:
-		case "":
-			v.errorf(p+".carrier", `is required (known carriers: "sim")`)
-		default:
-			v.errorf(p+".carrier", `unknown carrier %q (known carriers: "sim")`, fn.Carrier)
-		}
+		v.carrier(p+".carrier", fn.Carrier, trunks)
 		if fn.CallsPerSecond != nil {
 			n.CallsPerSecond = *fn.CallsPerSecond
 			if n.CallsPerSecond <= 0 {
