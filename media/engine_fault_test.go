@@ -141,6 +141,9 @@ func TestEngineKeepsDialingThroughFaults(t *testing.T) {
 	bridge := NewBridge(carrier, func(req engine.CallRequest) (AgentConfig, error) {
 		c := fastAgent(agent.URL())
 		c.Header = SimCallHeader(req)
+		// Generous limits for healthy calls: on a loaded 2-core box under
+		// -race one offer/answer has taken over 3 s.
+		c.AnswerTimeout, c.ConnectTimeout, c.FirstAudioTimeout = 15*time.Second, 15*time.Second, 15*time.Second
 		switch kindOf(req) {
 		case faultNoAgent:
 			return AgentConfig{}, errors.New("agent ag is not configured")
