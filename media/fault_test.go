@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -263,7 +264,9 @@ func TestFaultSimAgentClosedMidCall(t *testing.T) {
 
 // TestFaultAgentStalls: the agent talks, then sends nothing at all (no
 // audio, no events) while keeping the connection up. The call ends at the
-// max duration, with that reason.
+// max duration, with that reason; the max duration is past
+// AgentSilenceLimit, so this also shows a silent but live agent (its ICE
+// still answers keepalive checks) is not taken for a vanished one.
 func TestFaultAgentStalls(t *testing.T) {
 	noLeaks(t)
 	fa := startFaultAgent(t, func(s *faultSession) {
@@ -271,9 +274,10 @@ func TestFaultAgentStalls(t *testing.T) {
 		s.audio(300*time.Millisecond, nil)
 		<-s.done // stalled: silent until dialdeck hangs up
 	})
-	res, took := placeOne(t, faultBridge(fa.url, func(c *AgentConfig) { c.MaxDuration = time.Second }, nil), 10*time.Second)
-	wantFailed(t, res, "max call duration 1s reached")
-	if res.PacketsFromAgent == 0 || took > 4*time.Second {
+	maxDur := AgentSilenceLimit + time.Second
+	res, took := placeOne(t, faultBridge(fa.url, func(c *AgentConfig) { c.MaxDuration = maxDur }, nil), 20*time.Second)
+	wantFailed(t, res, fmt.Sprintf("max call duration %v reached", maxDur))
+	if res.PacketsFromAgent == 0 || took > maxDur+3*time.Second {
 		t.Fatalf("took %v, %+v", took, res)
 	}
 }
