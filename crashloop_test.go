@@ -139,9 +139,9 @@ func TestPlacementCheckerCatchesBugs(t *testing.T) {
 // outcome event reached the receiver and the database checks out.
 func TestCrashLoop(t *testing.T) {
 	if testing.Short() {
-		t.Skip("crash loop: about a minute")
+		t.Skip("crash loop: about half a minute")
 	}
-	const leads, maxAttempts, minKills = 150, 3, 20
+	const leads, maxAttempts, minKills = 300, 3, 20
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -208,6 +208,32 @@ func TestCrashLoop(t *testing.T) {
 	}
 	if len(perLead) != leads {
 		t.Errorf("%d leads have attempts, want %d", len(perLead), leads)
+	}
+	// Counters equal a recount made here, from the attempt records, as
+	// well as db check's own recount from the leads: the report's attempt
+	// total, and each done lead's disposition is its last attempt's.
+	if rep.Attempts != uint64(len(atts)) {
+		t.Errorf("report counts %d attempts, the attempt records %d", rep.Attempts, len(atts))
+	}
+	last := map[uint64]attempt{}
+	for _, a := range atts {
+		if a.Attempt > last[a.LeadID].Attempt {
+			last[a.LeadID] = a
+		}
+	}
+	recount := map[string]uint64{}
+	for _, a := range last {
+		recount[a.Disposition]++
+	}
+	for d, n := range rep.ByDisposition {
+		if n != recount[d] {
+			t.Errorf("disposition %s: counter %d, recount from the last attempts %d", d, n, recount[d])
+		}
+	}
+	for d, n := range recount {
+		if rep.ByDisposition[d] != n {
+			t.Errorf("disposition %s: recount %d, counter %d", d, n, rep.ByDisposition[d])
+		}
 	}
 	for lead, ns := range perLead {
 		sort.Ints(ns)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"time"
@@ -166,7 +167,7 @@ func (e *Engine) launch(c *Campaign, l *Lead, now time.Time) {
 			err = e.release(c.ID, l.ID, l.Attempts)
 		} else {
 			e.progress(key, CallProgress{State: "dialing"})
-			res := e.placer.Place(ctx, req)
+			res := e.place(ctx, req)
 			err = e.record(c.ID, l.ID, l.Attempts, now, res)
 		}
 		e.mu.Lock()
@@ -180,6 +181,21 @@ func (e *Engine) launch(c *Campaign, l *Lead, now time.Time) {
 		e.events.publish(Event{Kind: EventCall, CampaignID: c.ID, At: e.clock.Now()})
 		e.changed(c.ID)
 	}()
+}
+
+// place runs the placer for one call. A panic in a placer (a carrier or
+// agent bug hit by one call) is recovered here and recorded as that
+// attempt's failure: it must not take down the engine and every other
+// live call with it.
+func (e *Engine) place(ctx context.Context, req CallRequest) (res CallResult) {
+	defer func() {
+		if v := recover(); v != nil {
+			e.log.Error("call placer panicked", "campaign", req.CampaignID, "lead", req.LeadID, "attempt", req.Attempt,
+				"phone", MaskPhone(req.Phone), "panic", v, "stack", string(debug.Stack()))
+			res = CallResult{Outcome: OutcomeFailed, Reason: fmt.Sprintf("internal error placing the call: %v", v)}
+		}
+	}()
+	return e.placer.Place(ctx, req)
 }
 
 // undialable says why a claimed lead must not be dialed now ("" if it may).

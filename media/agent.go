@@ -192,7 +192,14 @@ func (a *AgentLeg) setup(req engine.CallRequest) error {
 		}
 	})
 	a.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateFailed {
+		if s != webrtc.PeerConnectionStateFailed {
+			return
+		}
+		select {
+		case <-a.opened:
+			// It was up: the agent vanished without hanging up.
+			a.end(fmt.Sprintf("agent stopped responding: no packets for %v (connection lost without a hang-up)", AgentSilenceLimit), false)
+		default:
 			a.end("ICE/DTLS connection to the agent failed", false)
 		}
 	})

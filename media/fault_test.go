@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dialdeck/dialdeck/engine"
+	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
@@ -50,7 +52,12 @@ type faultSession struct {
 
 func startFaultAgent(t *testing.T, script func(s *faultSession)) *faultAgent {
 	t.Helper()
-	api, err := newAPI(NetOptions{Loopback: true})
+	return startFaultAgentNet(t, NetOptions{Loopback: true}, script)
+}
+
+func startFaultAgentNet(t *testing.T, no NetOptions, script func(s *faultSession)) *faultAgent {
+	t.Helper()
+	api, err := newAPI(no)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +264,9 @@ func TestFaultSimAgentClosedMidCall(t *testing.T) {
 
 // TestFaultAgentStalls: the agent talks, then sends nothing at all (no
 // audio, no events) while keeping the connection up. The call ends at the
-// max duration, with that reason.
+// max duration, with that reason; the max duration is past
+// AgentSilenceLimit, so this also shows a silent but live agent (its ICE
+// still answers keepalive checks) is not taken for a vanished one.
 func TestFaultAgentStalls(t *testing.T) {
 	noLeaks(t)
 	fa := startFaultAgent(t, func(s *faultSession) {
@@ -265,9 +274,10 @@ func TestFaultAgentStalls(t *testing.T) {
 		s.audio(300*time.Millisecond, nil)
 		<-s.done // stalled: silent until dialdeck hangs up
 	})
-	res, took := placeOne(t, faultBridge(fa.url, func(c *AgentConfig) { c.MaxDuration = time.Second }, nil), 10*time.Second)
-	wantFailed(t, res, "max call duration 1s reached")
-	if res.PacketsFromAgent == 0 || took > 4*time.Second {
+	maxDur := AgentSilenceLimit + time.Second
+	res, took := placeOne(t, faultBridge(fa.url, func(c *AgentConfig) { c.MaxDuration = maxDur }, nil), 20*time.Second)
+	wantFailed(t, res, fmt.Sprintf("max call duration %v reached", maxDur))
+	if res.PacketsFromAgent == 0 || took > maxDur+3*time.Second {
 		t.Fatalf("took %v, %+v", took, res)
 	}
 }
@@ -415,4 +425,77 @@ func TestFaultPhoneLegDrops(t *testing.T) {
 			}
 		})
 	}
+}
+
+// freezableConn is a fault agent's UDP socket that can freeze: from then
+// on every packet in either direction is silently dropped, as when the
+// agent's process hangs or its network is cut (no DTLS close, no BYE, no
+// ICE failure on its side to tell anyone).
+type freezableConn struct {
+	net.PacketConn // not *net.UDPConn: its fast paths would bypass ReadFrom/WriteTo
+	frozen         atomic.Bool
+	dropped        atomic.Uint64
+}
+
+func (c *freezableConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := c.PacketConn.ReadFrom(b)
+		if err != nil || !c.frozen.Load() {
+			return n, addr, err
+		}
+		c.dropped.Add(1)
+	}
+}
+
+func (c *freezableConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if c.frozen.Load() {
+		c.dropped.Add(1)
+		return len(b), nil
+	}
+	return c.PacketConn.WriteTo(b, addr)
+}
+
+// TestFaultAgentVanishes: mid-call the agent's network goes silent both
+// ways without any close. dialdeck notices within AgentSilenceLimit (not at
+// ICE's default ~30 s or the max call duration) and ends the call failed,
+// with a reason that says so.
+func TestFaultAgentVanishes(t *testing.T) {
+	noLeaks(t)
+	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := &freezableConn{PacketConn: udp}
+	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn})
+	t.Cleanup(func() { mux.Close() })
+	frozenAt := make(chan time.Time, 1)
+	var fa *faultAgent
+	fa = startFaultAgentNet(t, NetOptions{Loopback: true, tune: func(se *webrtc.SettingEngine) { se.SetICEUDPMux(mux) }},
+		func(s *faultSession) {
+			stop := make(chan struct{})
+			fa.spawn(func() { s.audio(time.Minute, stop) })
+			s.say("Hi Arjun")
+			if !s.wait(500 * time.Millisecond) {
+				return
+			}
+			conn.frozen.Store(true)
+			frozenAt <- time.Now()
+			close(stop)
+			<-s.done
+		})
+	res, _ := placeOne(t, faultBridge(fa.url, func(c *AgentConfig) { c.MaxDuration = time.Minute }, nil), 20*time.Second)
+	ended := time.Now()
+	wantFailed(t, res, "agent stopped responding: no packets for 5s")
+	var froze time.Time
+	select {
+	case froze = <-frozenAt:
+	default:
+		t.Fatalf("the agent never froze: %+v", res)
+	}
+	took := ended.Sub(froze)
+	if took < AgentSilenceLimit || took > AgentSilenceLimit+3*time.Second || res.PacketsFromAgent == 0 || conn.dropped.Load() == 0 {
+		t.Fatalf("call ended %v after the agent froze (want %v..%v), %d packets dropped, %+v",
+			took, AgentSilenceLimit, AgentSilenceLimit+3*time.Second, conn.dropped.Load(), res)
+	}
+	t.Logf("ended %v after the agent froze; %d packets dropped at the agent", took.Round(time.Millisecond), conn.dropped.Load())
 }

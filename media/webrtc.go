@@ -3,6 +3,7 @@ package media
 import (
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -17,7 +18,26 @@ type NetOptions struct {
 	// PortMin/PortMax, when set, bound the UDP ports used (a firewall-friendly
 	// fixed range on a dialer box).
 	PortMin, PortMax uint16
+
+	// tune, in tests, adjusts the setting engine last (a fault agent's
+	// freezable socket).
+	tune func(*webrtc.SettingEngine)
 }
+
+// ICE liveness: a keepalive STUN check every second, "disconnected" after
+// 2 s without a packet from the peer and "failed" 3 s later. pion's
+// defaults (2 s, 5 s, then 25 s more) leave a call to an agent that froze
+// or lost its network (no BYE, no DTLS close) open for half a minute; with
+// these it ends after AgentSilenceLimit. A live peer answers the keepalive
+// checks even when it sends no audio, so silence alone never trips it.
+const (
+	iceKeepalive    = time.Second
+	iceDisconnected = 2 * time.Second
+	iceFailed       = 3 * time.Second
+	// AgentSilenceLimit is how long an agent leg may go without a single
+	// packet (audio, RTCP or ICE check) before the call is ended.
+	AgentSilenceLimit = iceDisconnected + iceFailed
+)
 
 // pcmuCodec is the only codec dialdeck negotiates: G.711 µ-law passes from
 // the phone leg to the agent untouched, so the bridge never transcodes.
@@ -45,10 +65,14 @@ func newAPI(o NetOptions) (*webrtc.API, error) {
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	}
+	se.SetICETimeouts(iceDisconnected, iceFailed, iceKeepalive)
 	if o.PortMin != 0 && o.PortMax >= o.PortMin {
 		if err := se.SetEphemeralUDPPortRange(o.PortMin, o.PortMax); err != nil {
 			return nil, fmt.Errorf("UDP port range: %w", err)
 		}
+	}
+	if o.tune != nil {
+		o.tune(&se)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
