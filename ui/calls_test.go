@@ -74,3 +74,19 @@ func TestCallTranscriptIsBounded(t *testing.T) {
 	h.keys("enter")
 	h.wantScreen(fmt.Sprintf("agent: line %d", transcriptLines+19))
 }
+
+// A SIP call that is still ringing shows the trunk's progress in the call
+// list (no transcript yet), and its detail view shows it too.
+func TestCallListShowsSIPProgressBeforeTalk(t *testing.T) {
+	h := openMonitor(t, Options{})
+	h.f.mu.Lock()
+	h.f.calls[1].Progress.State = "ringing"
+	h.f.calls[1].Progress.Detail = "180 Ringing"
+	h.f.mu.Unlock()
+	h.run(h.m.active().Refresh())
+	h.wantScreen("ringing")
+	h.wantScreen("180 Ringing")
+	h.keys("tab", "j", "enter")
+	h.wantScreen("CALL — lead #2")
+	h.wantScreen("180 Ringing")
+}

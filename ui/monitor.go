@@ -415,8 +415,14 @@ func (s *monitorScreen) callLines(d *monitorData, now time.Time) []string {
 		if i >= s.callRows {
 			break
 		}
+		// Before anyone speaks, the carrier's progress (a SIP trunk's
+		// "180 Ringing", "486 Busy Here") is the most useful thing to show.
+		last := oneLine(c.Progress.LastLine)
+		if last == "" {
+			last = oneLine(c.Progress.Detail)
+		}
 		line := pad(engine.MaskPhone(c.Phone), 16) + " " + pad(c.Name, 12) + " " + pad(c.Progress.State, 9) + " " +
-			padLeft(dur(now.Sub(c.ClaimedAt)), 6) + "  " + oneLine(c.Progress.LastLine)
+			padLeft(dur(now.Sub(c.ClaimedAt)), 6) + "  " + last
 		if s.calls.focus && i == s.calls.cursor {
 			line = st.selected.Render(pad(line, s.w))
 		}
