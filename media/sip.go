@@ -79,8 +79,9 @@ type SIPCarrier struct {
 	log       *slog.Logger
 	ua        *sipgo.UserAgent
 	srv       *sipgo.Server
-	dua       *sipgo.DialogUA
-	trunk     sip.Uri // Request-URI host:port
+	client    *sipgo.Client
+	contact   sip.ContactHeader // ours, in INVITE and in-dialog requests
+	trunk     sip.Uri           // Request-URI host:port
 	fromHost  string
 	mediaIP   net.IP // bound IP for RTP sockets
 	advertIP  string // IP in SDP and Contact
@@ -93,11 +94,13 @@ type SIPCarrier struct {
 	paceMu   sync.Mutex
 	nextSlot time.Time
 
-	mu     sync.Mutex
-	calls  map[string]*sipCall // by Call-ID, for the callee's BYE
-	closed bool
-	wg     sync.WaitGroup // calls not fully hung up
-	trMu   sync.Mutex
+	mu      sync.Mutex
+	calls   map[string]*sipCall // by Call-ID, for the callee's BYE
+	closed  bool
+	closing chan struct{}  // closed by Close: in-flight dials give up
+	wg      sync.WaitGroup // calls not fully hung up
+	dialWG  sync.WaitGroup // INVITE transactions and their CANCEL/BYE clean-up
+	trMu    sync.Mutex
 }
 
 // NewSIPCarrier opens the trunk's SIP socket (UDP or TCP listener, so the
@@ -107,7 +110,8 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg = cfg.withDefaults()
-	c := &SIPCarrier{cfg: cfg, log: log.With("carrier", "sip:"+cfg.ID), calls: map[string]*sipCall{}, serveDone: make(chan struct{})}
+	c := &SIPCarrier{cfg: cfg, log: log.With("carrier", "sip:"+cfg.ID), calls: map[string]*sipCall{}, serveDone: make(chan struct{}),
+		closing: make(chan struct{})}
 	switch cfg.Transport {
 	case "udp", "tcp", "tls":
 		c.transport = strings.ToUpper(cfg.Transport)
@@ -178,7 +182,9 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 	sipLog := slog.New(minLevel{h: c.log.Handler(), min: slog.LevelWarn}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("dialdeck"), sipgo.WithUserAgentHostname(c.fromHost),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
+			// A 2xx whose INVITE transaction is gone is a callee on the line.
+			sip.WithTransactionLayerUnhandledResponseHandler(c.onStrayResponse)))
 	if err != nil {
 		return nil, fmt.Errorf("sip trunk %q: %w", cfg.ID, err)
 	}
@@ -251,7 +257,7 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 		contact.Address.UriParams = sip.NewParams()
 		contact.Address.UriParams.Add("transport", cfg.Transport)
 	}
-	c.dua = &sipgo.DialogUA{Client: client, ContactHDR: contact}
+	c.client, c.contact = client, contact
 	c.log.Info("sip trunk ready", "trunk", cfg.Trunk, "transport", cfg.Transport, "listen", listenAddr,
 		"advertise", c.advertIP, "rtp", fmt.Sprintf("%d-%d", cfg.RTPPortMin, cfg.RTPPortMax))
 	return c, nil
@@ -303,6 +309,7 @@ func (c *SIPCarrier) Close() error {
 		return nil
 	}
 	c.closed = true
+	close(c.closing)
 	live := make([]*sipCall, 0, len(c.calls))
 	for _, call := range c.calls {
 		live = append(live, call)
@@ -311,10 +318,13 @@ func (c *SIPCarrier) Close() error {
 	for _, call := range live {
 		call.Hangup()
 	}
+	// Ringing dials CANCEL and wait for their final response; ones that
+	// got no response at all end their transaction.
+	c.dialWG.Wait()
 	c.wg.Wait()
 	err := c.closeLn()
 	c.srv.Close()
-	c.dua.Client.Close()
+	c.client.Close()
 	if uerr := c.ua.Close(); err == nil {
 		err = uerr
 	}
@@ -403,7 +413,7 @@ func (c *SIPCarrier) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.trace("<- BYE")
-	if err := call.dlg.ReadBye(req, tx); err != nil {
+	if err := tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil)); err != nil {
 		c.log.Debug("answering BYE", "err", err)
 	}
 	c.trace("-> 200 OK (BYE)")
@@ -427,7 +437,7 @@ func (c *SIPCarrier) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.trace("<- re-INVITE")
 	res := sip.NewResponseFromRequest(req, 200, "OK", call.offer)
-	res.AppendHeader(sip.HeaderClone(&c.dua.ContactHDR))
+	res.AppendHeader(sip.HeaderClone(&c.contact))
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	_ = tx.Respond(res)
 }
