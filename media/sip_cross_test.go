@@ -1,7 +1,10 @@
 package media
 
 import (
+	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,5 +50,68 @@ func TestSIPAnswerCrossesCancel(t *testing.T) {
 			}
 			run.wantSippOK(t) // sipp fails unless it gets the ACK and the BYE
 		})
+	}
+}
+
+func TestSIPCancelBeforeAnyResponse(t *testing.T) {
+	// The campaign gives up before the trunk said anything: the dial ends at
+	// once, and the CANCEL goes out when the late 180 arrives (sipp fails
+	// without it). Over TCP so the INVITE is not retransmitted.
+	run := placeSIPCallOpts(t, "late180_cancel.xml", sipCallOpts{sippArgs: []string{"-t", "t1"}, cancelAfter: 300 * time.Millisecond,
+		mod: func(c *SIPTrunkConfig) { c.Transport, c.RingTimeout = "tcp", 20*time.Second }})
+	res := run.res
+	if res.Outcome != engine.OutcomeFailed || !strings.HasPrefix(res.Reason, "hung up while ringing") || res.SIPCode != 0 {
+		t.Errorf("got %s %q SIP %d, want failed: hung up while ringing, no code yet", res.Outcome, res.Reason, res.SIPCode)
+	}
+	if res.RingDuration >= time.Second {
+		t.Errorf("the dial waited %v for the late 180; it should end when given up", res.RingDuration)
+	}
+	if !run.traced("<- 180 Ringing (after giving up)") || !run.traced("-> CANCEL (call abandoned)") || !run.traced("<- 487") {
+		t.Errorf("trace lacks the late 180, CANCEL or 487: %q", run.trace)
+	}
+	run.wantSippOK(t)
+}
+
+func TestSIPCloseCancelsRingingDial(t *testing.T) {
+	// Closing the carrier while a call rings CANCELs it and waits for the 487
+	// before the UA goes away.
+	noLeaks(t)
+	sp := startSipp(t, "ring_noanswer.xml", false)
+	c := newTestCarrier(t, sp, func(tc *SIPTrunkConfig) { tc.RingTimeout = 20 * time.Second })
+	var trMu sync.Mutex
+	var trace []string
+	c.Trace = func(l string) { trMu.Lock(); trace = append(trace, l); trMu.Unlock() }
+	req := testRequest(1)
+	req.Phone, req.CallerID = sipTestPhone, sipTestCallerID
+	ringing := make(chan struct{})
+	var once sync.Once
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Dial(context.Background(), req, func(s string) {
+			if s == "ringing" {
+				once.Do(func() { close(ringing) })
+			}
+		})
+		errc <- err
+	}()
+	select {
+	case <-ringing:
+	case <-time.After(10 * time.Second):
+		t.Fatal("never rang")
+	}
+	if err := c.Close(); err != nil {
+		t.Logf("close: %v", err)
+	}
+	var de *DialError
+	if err := <-errc; !errors.As(err, &de) || de.Outcome != engine.OutcomeFailed || de.Reason != "sip trunk test closed while ringing" || de.SIPCode != 487 {
+		t.Errorf("dial ended with %v, want failed: closed while ringing, 487", err)
+	}
+	trMu.Lock()
+	if !strings.Contains(strings.Join(trace, "\n"), "-> CANCEL (sip trunk closing)") {
+		t.Errorf("no CANCEL on close: %q", trace)
+	}
+	trMu.Unlock()
+	if code := sp.wait(15 * time.Second); code != 0 {
+		t.Errorf("sipp exit %d (no CANCEL/ACK?):\n%s", code, sp.tail())
 	}
 }

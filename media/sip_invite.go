@@ -11,6 +11,10 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
+// closeGrace is how long Close waits for a first response to an INVITE
+// that has none yet, so it can CANCEL it (RFC 3261 §9.1) rather than drop it.
+const closeGrace = 2 * time.Second
+
 // errCarrierClosed: the carrier closed while the call was being set up.
 var errCarrierClosed = errors.New("sip trunk closed")
 
@@ -83,9 +87,14 @@ func (c *SIPCarrier) inviteLoop(ctx context.Context, inv *sip.Request, tx sip.Cl
 	defer ring.Stop()
 	var giveUp <-chan time.Time // 64*T1 after the CANCEL
 	var giveUpT *time.Timer
+	var grace <-chan time.Time // Close: how long a silent INVITE may still get a provisional
+	var graceT *time.Timer
 	defer func() {
 		if giveUpT != nil {
 			giveUpT.Stop()
+		}
+		if graceT != nil {
+			graceT.Stop()
 		}
 	}()
 	ctxDone, closing := ctx.Done(), c.closing
@@ -109,23 +118,19 @@ func (c *SIPCarrier) inviteLoop(ctx context.Context, inv *sip.Request, tx sip.Cl
 		giveUpT = time.NewTimer(64 * sip.T1)
 		giveUp = giveUpT.C
 	}
-	abandon := func(why error) (stop bool) {
+	abandon := func(why error) {
 		if r.abandon != nil {
-			return false
+			return
 		}
 		r.abandon = why
 		ring.Stop()
 		if sawProvisional {
 			cancel()
-			return false
-		}
-		if why == errCarrierClosed {
-			return true // nothing to CANCEL and nobody left to wait
+			return
 		}
 		// A CANCEL must wait for a provisional response: answer the
 		// caller now and keep watching the transaction.
 		publish()
-		return false
 	}
 
 	for {
@@ -203,22 +208,21 @@ func (c *SIPCarrier) inviteLoop(ctx context.Context, inv *sip.Request, tx sip.Cl
 			r.err = tx.Err()
 			return
 		case <-ring.C:
-			if abandon(errRingTimeout) {
-				return
-			}
+			abandon(errRingTimeout)
 		case <-ctxDone:
 			ctxDone = nil
-			if abandon(errDialCancel) {
-				return
-			}
+			abandon(errDialCancel)
 		case <-closing:
 			closing = nil
-			if abandon(errCarrierClosed) {
-				return
-			}
+			abandon(errCarrierClosed)
 			if !sawProvisional {
-				return // detached already; the UA is going away
+				// Give the trunk a moment to answer so the call can be
+				// CANCELled; a trunk that said nothing by then is dropped.
+				graceT = time.NewTimer(closeGrace)
+				grace = graceT.C
 			}
+		case <-grace:
+			return
 		case <-giveUp:
 			// RFC 3261 §9.1: no final response 64*T1 after CANCEL.
 			return
