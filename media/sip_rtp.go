@@ -57,7 +57,8 @@ type rtpStream struct {
 	conn *net.UDPConn
 
 	mu      sync.Mutex
-	remote  *net.UDPAddr
+	remote  *net.UDPAddr // where RTP goes: the SDP's address, then the latched source
+	sdpAddr *net.UDPAddr // the address the last SDP named
 	latched bool
 	pcma    bool
 	pt      uint8
@@ -76,12 +77,17 @@ func newRTPStream(conn *net.UDPConn) *rtpStream {
 
 func (s *rtpStream) port() int { return s.conn.LocalAddr().(*net.UDPAddr).Port }
 
-// setRemote applies an SDP answer (183 or 200): where to send and which
-// codec the trunk speaks.
+// setRemote applies an SDP answer (183, 200 or a re-INVITE's offer): where
+// to send and which codec the trunk speaks. An SDP naming a new address
+// (the 200's differs from the 183's, or a re-INVITE moves the media) resets
+// the latch: the address learnt from early media may be an announcement
+// server the call no longer uses.
 func (s *rtpStream) setRemote(a sdpAnswer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.latched {
+	if s.sdpAddr == nil || !s.sdpAddr.IP.Equal(a.Addr.IP) || s.sdpAddr.Port != a.Addr.Port {
+		s.sdpAddr, s.remote, s.latched = a.Addr, a.Addr, false
+	} else if !s.latched {
 		s.remote = a.Addr
 	}
 	s.pt = a.PT
