@@ -200,7 +200,7 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
 	srv.OnInvite(c.onInvite)
-	srv.OnAck(func(*sip.Request, sip.ServerTransaction) {}) // ACK of a re-INVITE's 200
+	srv.OnAck(c.onAck) // ACK of a re-INVITE's 200
 
 	fail := func(err error) (*SIPCarrier, error) {
 		ua.Close()
@@ -418,28 +418,6 @@ func (c *SIPCarrier) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.trace("-> 200 OK (BYE)")
 	call.remoteHangup()
-}
-
-// onInvite answers a re-INVITE inside a live call (a session refresh or a
-// provider's media update) with the SDP we offered, unchanged; dialdeck
-// takes no new calls.
-func (c *SIPCarrier) onInvite(req *sip.Request, tx sip.ServerTransaction) {
-	id := ""
-	if h := req.CallID(); h != nil {
-		id = h.Value()
-	}
-	c.mu.Lock()
-	call := c.calls[id]
-	c.mu.Unlock()
-	if call == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 603, "Decline", nil))
-		return
-	}
-	c.trace("<- re-INVITE")
-	res := sip.NewResponseFromRequest(req, 200, "OK", call.offer)
-	res.AppendHeader(sip.HeaderClone(&c.contact))
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	_ = tx.Respond(res)
 }
 
 // Dial places one call: see SIPCarrier. It returns once the callee

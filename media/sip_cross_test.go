@@ -115,3 +115,16 @@ func TestSIPCloseCancelsRingingDial(t *testing.T) {
 		t.Errorf("sipp exit %d (no CANCEL/ACK?):\n%s", code, sp.tail())
 	}
 }
+
+func TestSIPReInviteMovesMedia(t *testing.T) {
+	// A re-INVITE offering PCMA at another port is answered with that one
+	// codec (sipp checks "8 101") and the media follows; a re-INVITE without
+	// SDP gets our offer and its ACK's answer moves the media back to PCMU.
+	run := placeSIPCall(t, "reinvite_sdp.xml", nil)
+	run.wantAnswered(t)
+	if !run.traced("-> 200 OK (re-INVITE: PCMA at 127.0.0.1:") || !run.traced("-> 200 OK (re-INVITE without SDP: our offer)") ||
+		!run.traced("<- ACK (SDP: PCMU at 127.0.0.1:") || !run.traced("-> BYE") {
+		t.Errorf("trace lacks a re-INVITE step: %q", run.trace)
+	}
+	run.wantSippOK(t)
+}

@@ -53,7 +53,8 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	}()
 	log := c.log.With("phone", engine.MaskPhone(req.Phone), "campaign", req.CampaignID, "lead", req.LeadID, "attempt", req.Attempt)
 
-	offer := sdpOffer(c.advertIP, rtp.port(), rand.Uint64()>>2)
+	sessID := rand.Uint64() >> 2
+	offer := sdpOffer(c.advertIP, rtp.port(), sessID)
 	inv := c.newInvite(req, offer)
 	callID := inv.CallID().Value()
 	if err := c.prepareContact(inv); err != nil {
@@ -116,7 +117,7 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	if perr != nil && early != nil && len(res.Body()) == 0 {
 		ans, perr = *early, nil // the 183's SDP stands
 	}
-	call := &sipCall{c: c, dlg: dlg, rtp: rtp, callID: callID, offer: offer, noMedia: c.cfg.NoMediaTimeout, release: release,
+	call := &sipCall{c: c, dlg: dlg, rtp: rtp, callID: callID, sessID: sessID, sdpVer: sessID, lastSDP: sdpMedia(offer), noMedia: c.cfg.NoMediaTimeout, release: release,
 		code: res.StatusCode, bye: make(chan struct{}), local: make(chan struct{})}
 	if !c.register(call) {
 		call.sendBye()
@@ -195,7 +196,10 @@ type sipCall struct {
 	dlg     *sipDialog
 	rtp     *rtpStream
 	callID  string
-	offer   []byte // our SDP, repeated in answers to re-INVITEs
+	sessID  uint64 // our SDP's o= session id
+	sdpMu   sync.Mutex
+	sdpVer  uint64 // our SDP's o= version, bumped when what we send changes
+	lastSDP string // the media part of the last SDP we sent
 	noMedia time.Duration
 	release func()
 	code    int
