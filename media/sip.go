@@ -312,7 +312,9 @@ func (c *SIPCarrier) Close() error {
 	close(c.closing)
 	live := make([]*sipCall, 0, len(c.calls))
 	for _, call := range c.calls {
-		live = append(live, call)
+		if call.active {
+			live = append(live, call)
+		}
 	}
 	c.mu.Unlock()
 	for _, call := range live {
@@ -378,23 +380,47 @@ func (c *SIPCarrier) acquire(ctx context.Context) (release func(), err error) {
 	return release, nil
 }
 
-func (c *SIPCarrier) register(call *sipCall) bool {
+// addPending makes a call being dialled known by its Call-ID.
+func (c *SIPCarrier) addPending(call *sipCall) {
+	c.mu.Lock()
+	c.calls[call.callID] = call
+	c.mu.Unlock()
+}
+
+// dropPending forgets a call that was never answered.
+func (c *SIPCarrier) dropPending(call *sipCall) {
+	c.mu.Lock()
+	if cur := c.calls[call.callID]; cur == call && !call.active {
+		delete(c.calls, call.callID)
+	}
+	c.mu.Unlock()
+}
+
+// register turns an answered call active: Close hangs it up and waits for
+// it. false once the carrier is closed (the call's dialog is set anyway so
+// the caller can BYE it).
+func (c *SIPCarrier) register(call *sipCall, dlg *sipDialog) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	call.dlg = dlg
 	if c.closed {
 		return false
 	}
 	c.calls[call.callID] = call
+	call.active = true
 	c.wg.Add(1)
 	return true
 }
 
 func (c *SIPCarrier) unregister(call *sipCall) {
 	c.mu.Lock()
-	_, ok := c.calls[call.callID]
-	delete(c.calls, call.callID)
+	active := call.active
+	call.active = false
+	if c.calls[call.callID] == call {
+		delete(c.calls, call.callID)
+	}
 	c.mu.Unlock()
-	if ok {
+	if active {
 		c.wg.Done()
 	}
 }

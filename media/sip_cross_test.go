@@ -128,3 +128,16 @@ func TestSIPReInviteMovesMedia(t *testing.T) {
 	}
 	run.wantSippOK(t)
 }
+
+func TestSIPByeRightAfterAnswer(t *testing.T) {
+	// The callee's BYE follows our ACK at once: it gets 200 (sipp fails on
+	// 481) and the call ends as the callee's hang-up.
+	run := placeSIPCall(t, "bye_at_once.xml", nil)
+	if !run.res.Answered || run.res.SIPCode != 200 || run.res.Reason != "callee hung up" {
+		t.Errorf("got %s %q answered %v SIP %d, want answered then the callee's hang-up", run.res.Outcome, run.res.Reason, run.res.Answered, run.res.SIPCode)
+	}
+	if !run.traced("<- BYE") || run.traced("-> BYE") {
+		t.Errorf("want the callee's BYE and none from us: %q", run.trace)
+	}
+	run.wantSippOK(t)
+}

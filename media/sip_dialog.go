@@ -61,6 +61,16 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 		log.Warn("INVITE not sent", "err", err)
 		return nil, failed("SIP transport error: " + err.Error())
 	}
+	// Known by Call-ID from now on: a BYE right after our ACK (or a
+	// re-INVITE) must find the call, not get 481.
+	call := &sipCall{c: c, rtp: rtp, callID: callID, sessID: sessID, sdpVer: sessID, lastSDP: sdpMedia(offer),
+		noMedia: c.cfg.NoMediaTimeout, release: release, bye: make(chan struct{}), local: make(chan struct{})}
+	c.addPending(call)
+	defer func() {
+		if !done {
+			c.dropPending(call)
+		}
+	}()
 	c.trace("-> INVITE %s", inv.Recipient.String())
 
 	var rank int
@@ -117,9 +127,8 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	if perr != nil && early != nil && len(res.Body()) == 0 {
 		ans, perr = *early, nil // the 183's SDP stands
 	}
-	call := &sipCall{c: c, dlg: dlg, rtp: rtp, callID: callID, sessID: sessID, sdpVer: sessID, lastSDP: sdpMedia(offer), noMedia: c.cfg.NoMediaTimeout, release: release,
-		code: res.StatusCode, bye: make(chan struct{}), local: make(chan struct{})}
-	if !c.register(call) {
+	call.code = res.StatusCode
+	if !c.register(call, dlg) {
 		call.sendBye()
 		dlg.end()
 		return nil, failed("sip trunk " + c.cfg.ID + " closed")
@@ -193,7 +202,8 @@ func responseError(res *sip.Response, hadCredentials bool) *DialError {
 // sipCall is an answered SIP phone leg.
 type sipCall struct {
 	c       *SIPCarrier
-	dlg     *sipDialog
+	dlg     *sipDialog // set (under c.mu) once answered
+	active  bool       // answered and registered: Close hangs it up
 	rtp     *rtpStream
 	callID  string
 	sessID  uint64 // our SDP's o= session id

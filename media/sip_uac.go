@@ -175,10 +175,13 @@ func (c *SIPCarrier) onStrayResponse(res *sip.Response) {
 		tag, _ = h.Params.Get("tag")
 	}
 	c.mu.Lock()
-	call := c.calls[res.CallID().Value()]
+	var live *sipDialog
+	if call := c.calls[res.CallID().Value()]; call != nil {
+		live = call.dlg
+	}
 	c.mu.Unlock()
-	if call != nil && call.dlg != nil && call.dlg.toTag == tag {
-		call.dlg.reAck()
+	if live != nil && live.toTag == tag {
+		live.reAck()
 		return
 	}
 	c.log.Info("stray 200 to an INVITE: hanging it up", "code", res.StatusCode)
