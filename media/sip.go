@@ -178,8 +178,9 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 	c.ports = newRTPPorts(c.mediaIP, cfg.RTPPortMin, cfg.RTPPortMax)
 
 	// sipgo logs whole messages at debug level (unmasked numbers, digest
-	// responses): pass it warnings and errors only.
-	sipLog := slog.New(minLevel{h: c.log.Handler(), min: slog.LevelWarn}).With("component", "sipgo")
+	// responses): pass it warnings and errors only, and even those carry raw
+	// messages on parse failures: sipgoLogFilter drops and masks them.
+	sipLog := slog.New(sipgoLogFilter{h: c.log.Handler(), min: slog.LevelWarn}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("dialdeck"), sipgo.WithUserAgentHostname(c.fromHost),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
@@ -455,18 +456,3 @@ func (c *SIPCarrier) Dial(ctx context.Context, req engine.CallRequest, onState f
 		}
 	})
 }
-
-// minLevel drops records below min.
-type minLevel struct {
-	h   slog.Handler
-	min slog.Level
-}
-
-func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= m.min && m.h.Enabled(ctx, l)
-}
-func (m minLevel) Handle(ctx context.Context, r slog.Record) error { return m.h.Handle(ctx, r) }
-func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler {
-	return minLevel{h: m.h.WithAttrs(a), min: m.min}
-}
-func (m minLevel) WithGroup(n string) slog.Handler { return minLevel{h: m.h.WithGroup(n), min: m.min} }

@@ -1,8 +1,12 @@
 package media
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -140,4 +144,56 @@ func TestSIPByeRightAfterAnswer(t *testing.T) {
 		t.Errorf("want the callee's BYE and none from us: %q", run.trace)
 	}
 	run.wantSippOK(t)
+}
+
+func TestSIPMalformedPacketNotLogged(t *testing.T) {
+	// sipgo logs a datagram it cannot parse, whole, at Error level: the
+	// number in it must not reach dialdeck's log unmasked.
+	noLeaks(t)
+	rtpLo := freePortPair(t, 37000, 45000)
+	var mu sync.Mutex
+	var logs bytes.Buffer
+	h := slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})
+	c, err := NewSIPCarrier(SIPTrunkConfig{ID: "t", Trunk: "127.0.0.1:5060", BindAddr: "127.0.0.1", RTPPortMin: rtpLo, RTPPortMax: rtpLo + 3}, slog.New(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	conn, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", c.contact.Address.Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	bad := "INVITE sip:" + sipTestPhone + "@127.0.0.1 SIP/2.0\r\nVia SIP/2.0/UDP 127.0.0.1:5999\r\nFrom: <sip:" + sipTestPhone + "@x>\r\nContent-Length: zz\r\n\r\n"
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if _, err := conn.Write([]byte(bad)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		mu.Lock()
+		out := logs.String()
+		mu.Unlock()
+		if strings.Contains(out, "component=sipgo") {
+			if strings.Contains(out, sipTestPhone) || strings.Contains(out, strings.TrimPrefix(sipTestPhone, "+")) {
+				t.Fatalf("the full number reached the log:\n%s", out)
+			}
+			t.Logf("sipgo's log, masked:\n%s", out)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sipgo logged nothing about the malformed packet:\n%s", out)
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
