@@ -79,8 +79,9 @@ type SIPCarrier struct {
 	log       *slog.Logger
 	ua        *sipgo.UserAgent
 	srv       *sipgo.Server
-	dua       *sipgo.DialogUA
-	trunk     sip.Uri // Request-URI host:port
+	client    *sipgo.Client
+	contact   sip.ContactHeader // ours, in INVITE and in-dialog requests
+	trunk     sip.Uri           // Request-URI host:port
 	fromHost  string
 	mediaIP   net.IP // bound IP for RTP sockets
 	advertIP  string // IP in SDP and Contact
@@ -93,11 +94,13 @@ type SIPCarrier struct {
 	paceMu   sync.Mutex
 	nextSlot time.Time
 
-	mu     sync.Mutex
-	calls  map[string]*sipCall // by Call-ID, for the callee's BYE
-	closed bool
-	wg     sync.WaitGroup // calls not fully hung up
-	trMu   sync.Mutex
+	mu      sync.Mutex
+	calls   map[string]*sipCall // by Call-ID, for the callee's BYE
+	closed  bool
+	closing chan struct{}  // closed by Close: in-flight dials give up
+	wg      sync.WaitGroup // calls not fully hung up
+	dialWG  sync.WaitGroup // INVITE transactions and their CANCEL/BYE clean-up
+	trMu    sync.Mutex
 }
 
 // NewSIPCarrier opens the trunk's SIP socket (UDP or TCP listener, so the
@@ -107,7 +110,8 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg = cfg.withDefaults()
-	c := &SIPCarrier{cfg: cfg, log: log.With("carrier", "sip:"+cfg.ID), calls: map[string]*sipCall{}, serveDone: make(chan struct{})}
+	c := &SIPCarrier{cfg: cfg, log: log.With("carrier", "sip:"+cfg.ID), calls: map[string]*sipCall{}, serveDone: make(chan struct{}),
+		closing: make(chan struct{})}
 	switch cfg.Transport {
 	case "udp", "tcp", "tls":
 		c.transport = strings.ToUpper(cfg.Transport)
@@ -174,11 +178,14 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 	c.ports = newRTPPorts(c.mediaIP, cfg.RTPPortMin, cfg.RTPPortMax)
 
 	// sipgo logs whole messages at debug level (unmasked numbers, digest
-	// responses): pass it warnings and errors only.
-	sipLog := slog.New(minLevel{h: c.log.Handler(), min: slog.LevelWarn}).With("component", "sipgo")
+	// responses): pass it warnings and errors only, and even those carry raw
+	// messages on parse failures: sipgoLogFilter drops and masks them.
+	sipLog := slog.New(sipgoLogFilter{h: c.log.Handler(), min: slog.LevelWarn}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("dialdeck"), sipgo.WithUserAgentHostname(c.fromHost),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
+			// A 2xx whose INVITE transaction is gone is a callee on the line.
+			sip.WithTransactionLayerUnhandledResponseHandler(c.onStrayResponse)))
 	if err != nil {
 		return nil, fmt.Errorf("sip trunk %q: %w", cfg.ID, err)
 	}
@@ -194,7 +201,7 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
 	srv.OnInvite(c.onInvite)
-	srv.OnAck(func(*sip.Request, sip.ServerTransaction) {}) // ACK of a re-INVITE's 200
+	srv.OnAck(c.onAck) // ACK of a re-INVITE's 200
 
 	fail := func(err error) (*SIPCarrier, error) {
 		ua.Close()
@@ -251,7 +258,7 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 		contact.Address.UriParams = sip.NewParams()
 		contact.Address.UriParams.Add("transport", cfg.Transport)
 	}
-	c.dua = &sipgo.DialogUA{Client: client, ContactHDR: contact}
+	c.client, c.contact = client, contact
 	c.log.Info("sip trunk ready", "trunk", cfg.Trunk, "transport", cfg.Transport, "listen", listenAddr,
 		"advertise", c.advertIP, "rtp", fmt.Sprintf("%d-%d", cfg.RTPPortMin, cfg.RTPPortMax))
 	return c, nil
@@ -303,18 +310,24 @@ func (c *SIPCarrier) Close() error {
 		return nil
 	}
 	c.closed = true
+	close(c.closing)
 	live := make([]*sipCall, 0, len(c.calls))
 	for _, call := range c.calls {
-		live = append(live, call)
+		if call.active {
+			live = append(live, call)
+		}
 	}
 	c.mu.Unlock()
 	for _, call := range live {
 		call.Hangup()
 	}
+	// Ringing dials CANCEL and wait for their final response; ones that
+	// got no response at all end their transaction.
+	c.dialWG.Wait()
 	c.wg.Wait()
 	err := c.closeLn()
 	c.srv.Close()
-	c.dua.Client.Close()
+	c.client.Close()
 	if uerr := c.ua.Close(); err == nil {
 		err = uerr
 	}
@@ -368,23 +381,47 @@ func (c *SIPCarrier) acquire(ctx context.Context) (release func(), err error) {
 	return release, nil
 }
 
-func (c *SIPCarrier) register(call *sipCall) bool {
+// addPending makes a call being dialled known by its Call-ID.
+func (c *SIPCarrier) addPending(call *sipCall) {
+	c.mu.Lock()
+	c.calls[call.callID] = call
+	c.mu.Unlock()
+}
+
+// dropPending forgets a call that was never answered.
+func (c *SIPCarrier) dropPending(call *sipCall) {
+	c.mu.Lock()
+	if cur := c.calls[call.callID]; cur == call && !call.active {
+		delete(c.calls, call.callID)
+	}
+	c.mu.Unlock()
+}
+
+// register turns an answered call active: Close hangs it up and waits for
+// it. false once the carrier is closed (the call's dialog is set anyway so
+// the caller can BYE it).
+func (c *SIPCarrier) register(call *sipCall, dlg *sipDialog) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	call.dlg = dlg
 	if c.closed {
 		return false
 	}
 	c.calls[call.callID] = call
+	call.active = true
 	c.wg.Add(1)
 	return true
 }
 
 func (c *SIPCarrier) unregister(call *sipCall) {
 	c.mu.Lock()
-	_, ok := c.calls[call.callID]
-	delete(c.calls, call.callID)
+	active := call.active
+	call.active = false
+	if c.calls[call.callID] == call {
+		delete(c.calls, call.callID)
+	}
 	c.mu.Unlock()
-	if ok {
+	if active {
 		c.wg.Done()
 	}
 }
@@ -403,33 +440,11 @@ func (c *SIPCarrier) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.trace("<- BYE")
-	if err := call.dlg.ReadBye(req, tx); err != nil {
+	if err := tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil)); err != nil {
 		c.log.Debug("answering BYE", "err", err)
 	}
 	c.trace("-> 200 OK (BYE)")
 	call.remoteHangup()
-}
-
-// onInvite answers a re-INVITE inside a live call (a session refresh or a
-// provider's media update) with the SDP we offered, unchanged; dialdeck
-// takes no new calls.
-func (c *SIPCarrier) onInvite(req *sip.Request, tx sip.ServerTransaction) {
-	id := ""
-	if h := req.CallID(); h != nil {
-		id = h.Value()
-	}
-	c.mu.Lock()
-	call := c.calls[id]
-	c.mu.Unlock()
-	if call == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 603, "Decline", nil))
-		return
-	}
-	c.trace("<- re-INVITE")
-	res := sip.NewResponseFromRequest(req, 200, "OK", call.offer)
-	res.AppendHeader(sip.HeaderClone(&c.dua.ContactHDR))
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	_ = tx.Respond(res)
 }
 
 // Dial places one call: see SIPCarrier. It returns once the callee
@@ -441,18 +456,3 @@ func (c *SIPCarrier) Dial(ctx context.Context, req engine.CallRequest, onState f
 		}
 	})
 }
-
-// minLevel drops records below min.
-type minLevel struct {
-	h   slog.Handler
-	min slog.Level
-}
-
-func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= m.min && m.h.Enabled(ctx, l)
-}
-func (m minLevel) Handle(ctx context.Context, r slog.Record) error { return m.h.Handle(ctx, r) }
-func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler {
-	return minLevel{h: m.h.WithAttrs(a), min: m.min}
-}
-func (m minLevel) WithGroup(n string) slog.Handler { return minLevel{h: m.h.WithGroup(n), min: m.min} }

@@ -8,11 +8,9 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/dialdeck/dialdeck/engine"
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -55,22 +53,27 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	}()
 	log := c.log.With("phone", engine.MaskPhone(req.Phone), "campaign", req.CampaignID, "lead", req.LeadID, "attempt", req.Attempt)
 
-	offer := sdpOffer(c.advertIP, rtp.port(), rand.Uint64()>>2)
+	sessID := rand.Uint64() >> 2
+	offer := sdpOffer(c.advertIP, rtp.port(), sessID)
 	inv := c.newInvite(req, offer)
 	callID := inv.CallID().Value()
-	dlg, err := c.dua.WriteInvite(context.WithoutCancel(ctx), inv)
-	if err != nil {
+	if err := c.prepareContact(inv); err != nil {
 		log.Warn("INVITE not sent", "err", err)
 		return nil, failed("SIP transport error: " + err.Error())
 	}
+	// Known by Call-ID from now on: a BYE right after our ACK (or a
+	// re-INVITE) must find the call, not get 481.
+	call := &sipCall{c: c, rtp: rtp, callID: callID, sessID: sessID, sdpVer: sessID, lastSDP: sdpMedia(offer),
+		noMedia: c.cfg.NoMediaTimeout, release: release, bye: make(chan struct{}), local: make(chan struct{})}
+	c.addPending(call)
+	defer func() {
+		if !done {
+			c.dropPending(call)
+		}
+	}()
 	c.trace("-> INVITE %s", inv.Recipient.String())
-	log.Debug("INVITE sent", "call_id", callID)
 
-	var (
-		rank        int
-		sawReply    atomic.Bool
-		ringExpired atomic.Bool
-	)
+	var rank int
 	state := func(s, detail string) {
 		if r := progressRank[s]; r > rank {
 			rank = r
@@ -79,140 +82,55 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	}
 	state("trying", "INVITE sent")
 
-	// Decide how the wait ends: the ring timeout (CANCEL, no_answer), the
-	// caller giving up (CANCEL, failed) or, before any response, giving up
-	// at once (a CANCEL cannot be sent before a provisional response).
-	waitCtx, stopWait := context.WithCancelCause(context.Background())
-	defer stopWait(nil)
-	watchDone := make(chan struct{})
-	var watchWG sync.WaitGroup
-	watchWG.Add(1)
-	go func() {
-		defer watchWG.Done()
-		ring := time.NewTimer(c.cfg.RingTimeout)
-		defer ring.Stop()
-		select {
-		case <-watchDone:
-		case <-ring.C:
-			ringExpired.Store(true)
-			if sawReply.Load() {
-				c.trace("-> CANCEL (no final response within %v)", c.cfg.RingTimeout)
-				stopWait(errRingTimeout)
-			} else {
-				// Nothing came back at all: there is nothing to CANCEL.
-				stopWait(sipgo.WaitAnswerForceCancelErr)
-			}
-		case <-ctx.Done():
-			if sawReply.Load() {
-				c.trace("-> CANCEL (call abandoned)")
-				stopWait(errDialCancel)
-			} else {
-				stopWait(sipgo.WaitAnswerForceCancelErr)
-			}
-		}
-	}()
 	var early *sdpAnswer
-	opts := sipgo.AnswerOptions{Username: c.cfg.Username, Password: c.cfg.Password,
-		OnResponse: func(res *sip.Response) error {
-			sawReply.Store(true)
-			c.trace("<- %d %s", res.StatusCode, res.Reason)
-			detail := fmt.Sprintf("%d %s", res.StatusCode, res.Reason)
-			switch {
-			case res.StatusCode == 100:
-				state("trying", detail)
-			case res.StatusCode == 183 && len(res.Body()) > 0:
-				a, err := parseSDPAnswer(res.Body())
-				if err != nil {
-					log.Debug("early media SDP unusable", "err", err)
-					state("ringing", detail)
-					break
-				}
-				early = &a
-				rtp.setRemote(a)
-				rtp.startEarly()
-				state("early media", detail)
-			case res.IsProvisional():
+	onResponse := func(res *sip.Response) {
+		detail := fmt.Sprintf("%d %s", res.StatusCode, res.Reason)
+		switch {
+		case res.StatusCode == 100:
+			state("trying", detail)
+		case res.StatusCode == 183 && len(res.Body()) > 0:
+			a, err := parseSDPAnswer(res.Body())
+			if err != nil {
+				log.Debug("early media SDP unusable", "err", err)
 				state("ringing", detail)
-			case (res.StatusCode == 401 || res.StatusCode == 407) && c.cfg.Password != "":
-				c.trace("-> INVITE (with credentials)")
+				break
 			}
-			return nil
-		}}
-	werr := dlg.WaitAnswer(waitCtx, opts)
-	close(watchDone)
-	watchWG.Wait()
+			early = &a
+			rtp.setRemote(a)
+			rtp.startEarly()
+			state("early media", detail)
+		case res.IsProvisional():
+			state("ringing", detail)
+		}
+	}
+	ir := c.runInvite(ctx, inv, onResponse)
 	rtp.stopEarly()
 	ring := time.Since(start)
+	log.Debug("INVITE done", "call_id", callID)
 
-	if werr != nil {
-		var de *sipgo.ErrDialogResponse
-		switch {
-		case errors.As(werr, &de):
-			dlg.Close()
-			res := de.Res
-			d := responseError(res, c.cfg.Password != "")
-			d.Ring = ring
-			log.Info("call not answered", "code", res.StatusCode, "reason", d.Reason)
-			return nil, d
-		case dlg.InviteResponse != nil && dlg.InviteResponse.IsSuccess():
-			// A 200 crossed our CANCEL: take the call and hang it up.
-			c.trace("<- %d %s (after CANCEL)", dlg.InviteResponse.StatusCode, dlg.InviteResponse.Reason)
-			_ = dlg.Ack(context.Background())
-			c.trace("-> ACK")
-			bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = dlg.Bye(bctx)
-			cancel()
-			c.trace("-> BYE")
-			dlg.Close()
+	if ir.dlg == nil {
+		d := c.inviteFailure(ctx, ir, ring)
+		if ir.err != nil && ir.final == nil && ir.abandon == nil {
+			log.Warn("call failed", "reason", d.Reason)
+		} else {
+			log.Info("call not answered", "code", d.SIPCode, "reason", d.Reason)
 		}
-		dlg.Close()
-		why := context.Cause(waitCtx)
-		final := 0
-		if r := dlg.InviteResponse; r != nil && !r.IsProvisional() {
-			final = r.StatusCode
-			if final == 487 {
-				c.trace("<- 487 %s", r.Reason)
-			}
-		}
-		switch {
-		case errors.Is(why, errRingTimeout) || ringExpired.Load():
-			d := &DialError{Outcome: engine.OutcomeNoAnswer, Reason: fmt.Sprintf("no answer within %v", c.cfg.RingTimeout), Ring: ring, SIPCode: final}
-			if !sawReply.Load() {
-				d.Outcome, d.Reason = engine.OutcomeFailed, fmt.Sprintf("no response from the SIP trunk %s within %v", c.cfg.Trunk, c.cfg.RingTimeout)
-			}
-			log.Info("call not answered", "reason", d.Reason)
-			return nil, d
-		case errors.Is(why, errDialCancel), errors.Is(why, sipgo.WaitAnswerForceCancelErr):
-			return nil, &DialError{Outcome: engine.OutcomeFailed, Reason: "hung up while ringing: " + cause(ctx), Ring: ring, SIPCode: final}
-		}
-		reason := "SIP error: " + werr.Error()
-		if errors.Is(werr, sip.ErrTransactionTimeout) {
-			reason = fmt.Sprintf("no response from the SIP trunk %s (timeout)", c.cfg.Trunk)
-		} else if errors.Is(werr, sip.ErrTransactionTransport) {
-			reason = "SIP transport error: " + werr.Error()
-		}
-		log.Warn("call failed", "reason", reason)
-		return nil, &DialError{Outcome: engine.OutcomeFailed, Reason: reason, Ring: ring}
+		return nil, d
 	}
-
-	res := dlg.InviteResponse
+	dlg := ir.dlg
+	c.trace("-> ACK")
+	res := ir.final
 	if early != nil {
 		c.trace("-- early media: %d RTP packets before the answer", rtp.early.Load())
-	}
-	c.trace("-> ACK")
-	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
-		dlg.Close()
-		return nil, failed("sending ACK: " + err.Error())
 	}
 	ans, perr := parseSDPAnswer(res.Body())
 	if perr != nil && early != nil && len(res.Body()) == 0 {
 		ans, perr = *early, nil // the 183's SDP stands
 	}
-	call := &sipCall{c: c, dlg: dlg, rtp: rtp, callID: callID, offer: offer, noMedia: c.cfg.NoMediaTimeout, release: release,
-		code: res.StatusCode, bye: make(chan struct{}), local: make(chan struct{})}
-	if !c.register(call) {
+	call.code = res.StatusCode
+	if !c.register(call, dlg) {
 		call.sendBye()
-		dlg.Close()
+		dlg.end()
 		return nil, failed("sip trunk " + c.cfg.ID + " closed")
 	}
 	done = true // the call owns the slot and the socket now
@@ -250,6 +168,7 @@ func (c *SIPCarrier) newInvite(req engine.CallRequest, sdp []byte) *sip.Request 
 	inv.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
 	inv.AppendHeader(sip.NewHeader("User-Agent", "dialdeck"))
 	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	inv.AppendHeader(sip.HeaderClone(&c.contact))
 	callID := sip.CallIDHeader(fmt.Sprintf("%016x%016x@dialdeck", rand.Uint64(), rand.Uint64()))
 	inv.AppendHeader(&callID)
 	inv.SetBody(sdp)
@@ -283,10 +202,14 @@ func responseError(res *sip.Response, hadCredentials bool) *DialError {
 // sipCall is an answered SIP phone leg.
 type sipCall struct {
 	c       *SIPCarrier
-	dlg     *sipgo.DialogClientSession
+	dlg     *sipDialog // set (under c.mu) once answered
+	active  bool       // answered and registered: Close hangs it up
 	rtp     *rtpStream
 	callID  string
-	offer   []byte // our SDP, repeated in answers to re-INVITEs
+	sessID  uint64 // our SDP's o= session id
+	sdpMu   sync.Mutex
+	sdpVer  uint64 // our SDP's o= version, bumped when what we send changes
+	lastSDP string // the media part of the last SDP we sent
 	noMedia time.Duration
 	release func()
 	code    int
@@ -360,7 +283,7 @@ func (s *sipCall) sendBye() {
 	c.trace("-> BYE")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := s.dlg.Bye(ctx); err != nil {
+	if err := s.dlg.bye(ctx); err != nil {
 		c.log.Debug("BYE", "err", err)
 		c.trace("-- BYE: %v", err)
 		return
@@ -380,7 +303,7 @@ func (s *sipCall) Hangup() {
 			s.sendBye()
 		}
 		s.rtp.close()
-		s.dlg.Close()
+		s.dlg.end()
 		s.c.unregister(s)
 		s.release()
 	})

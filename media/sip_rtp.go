@@ -57,7 +57,8 @@ type rtpStream struct {
 	conn *net.UDPConn
 
 	mu      sync.Mutex
-	remote  *net.UDPAddr
+	remote  *net.UDPAddr // where RTP goes: the SDP's address, then the latched source
+	sdpAddr *net.UDPAddr // the address the last SDP named
 	latched bool
 	pcma    bool
 	pt      uint8
@@ -76,12 +77,17 @@ func newRTPStream(conn *net.UDPConn) *rtpStream {
 
 func (s *rtpStream) port() int { return s.conn.LocalAddr().(*net.UDPAddr).Port }
 
-// setRemote applies an SDP answer (183 or 200): where to send and which
-// codec the trunk speaks.
+// setRemote applies an SDP answer (183, 200 or a re-INVITE's offer): where
+// to send and which codec the trunk speaks. An SDP naming a new address
+// (the 200's differs from the 183's, or a re-INVITE moves the media) resets
+// the latch: the address learnt from early media may be an announcement
+// server the call no longer uses.
 func (s *rtpStream) setRemote(a sdpAnswer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.latched {
+	if s.sdpAddr == nil || !s.sdpAddr.IP.Equal(a.Addr.IP) || s.sdpAddr.Port != a.Addr.Port {
+		s.sdpAddr, s.remote, s.latched = a.Addr, a.Addr, false
+	} else if !s.latched {
 		s.remote = a.Addr
 	}
 	s.pt = a.PT
@@ -112,7 +118,7 @@ func (s *rtpStream) startEarly() {
 				}
 				continue
 			}
-			if _, ok := s.audio(buf[:n], from); ok {
+			if _, kind := s.audio(buf[:n], from); kind == rtpAudio {
 				s.early.Add(1)
 			}
 		}
@@ -129,32 +135,56 @@ func (s *rtpStream) stopEarly() {
 	_ = s.conn.SetReadDeadline(time.Time{})
 }
 
-// audio checks one datagram: RTP version 2 in the negotiated codec. It
-// converts PCMA to PCMU in place and latches the remote address to where
-// the callee's audio really comes from (symmetric RTP through NAT).
-func (s *rtpStream) audio(b []byte, from *net.UDPAddr) (int, bool) {
-	if len(b) < 12 || b[0]>>6 != 2 {
-		return 0, false
+// What one datagram on the RTP socket is.
+type rtpKind int
+
+const (
+	rtpJunk  rtpKind = iota // not RTP, RTCP, or from a source we do not take media from
+	rtpOther                // RTP from the callee but not the audio codec: comfort noise, telephone-event
+	rtpAudio                // the negotiated audio, now PCMU
+)
+
+// audio checks one datagram. RTP version 2 in the negotiated codec is
+// converted PCMA to PCMU in place. The first audio packet latches the
+// remote address to where the callee's audio really comes from (symmetric
+// RTP through NAT), but only from the SDP's IP (unless that IP is a private
+// one: a trunk behind NAT); once latched, packets from any other source are
+// dropped (RTP bleed, RTP injection).
+func (s *rtpStream) audio(b []byte, from *net.UDPAddr) (int, rtpKind) {
+	if len(b) < 12 || b[0]>>6 != 2 || from == nil {
+		return 0, rtpJunk
 	}
 	pt := b[1] & 0x7f
+	if pt >= 72 && pt <= 76 {
+		return 0, rtpJunk // RTCP (SR/RR/SDES/BYE/APP) on the RTP port
+	}
 	s.mu.Lock()
 	want, pcma := s.pt, s.pcma
-	if pt == want && !s.latched && from != nil {
+	switch {
+	case s.latched:
+		if !from.IP.Equal(s.remote.IP) || from.Port != s.remote.Port {
+			s.mu.Unlock()
+			return 0, rtpJunk
+		}
+	case s.sdpAddr != nil && !from.IP.Equal(s.sdpAddr.IP) && !s.sdpAddr.IP.IsPrivate() && !s.sdpAddr.IP.IsLoopback():
+		s.mu.Unlock()
+		return 0, rtpJunk
+	case pt == want:
 		s.remote, s.latched = from, true
 	}
 	s.mu.Unlock()
 	if pt != want {
-		return 0, false // RTCP on the RTP port, telephone-event, comfort noise
+		return 0, rtpOther
 	}
 	if pcma {
 		off, end, ok := rtpPayload(b)
 		if !ok {
-			return 0, false
+			return 0, rtpJunk
 		}
 		alawToUlawInPlace(b[off:end])
 		b[1] = b[1]&0x80 | ptPCMU
 	}
-	return len(b), true
+	return len(b), rtpAudio
 }
 
 // rtpPayload is where an RTP packet's payload starts and ends.
@@ -180,7 +210,8 @@ var errRTPTimeout = errors.New("rtp read timeout")
 
 var errRTPStopped = errors.New("rtp stream stopped")
 
-// read returns the next audio packet as PCMU, waiting up to timeout.
+// read returns the next audio packet as PCMU, waiting up to timeout for
+// any RTP from the callee (only audio is returned).
 // stopped is checked around each deadline change: a hang-up sets the
 // deadline to now after making stopped true, and a later reset of the
 // deadline here must not hide it.
@@ -203,8 +234,12 @@ func (s *rtpStream) read(b []byte, timeout time.Duration, stopped func() bool) (
 			}
 			return 0, err
 		}
-		if n, ok := s.audio(b[:n], from); ok {
+		switch n, kind := s.audio(b[:n], from); kind {
+		case rtpAudio:
 			return n, nil
+		case rtpOther:
+			// Comfort noise or DTMF: the callee is there, only quiet.
+			deadline = time.Now().Add(timeout)
 		}
 	}
 }

@@ -19,15 +19,36 @@ const (
 
 // sdpOffer is the INVITE's offer: one audio stream at ip:port.
 func sdpOffer(ip string, port int, sessionID uint64) []byte {
+	return sdpBody(ip, port, sessionID, sessionID, []uint8{ptPCMU, ptPCMA}, ptTelephoneEvent)
+}
+
+// sdpBody is our SDP: one audio stream at ip:port with the audio payload
+// types given (PCMU/PCMA) and telephone-event at dtmf (-1: none).
+func sdpBody(ip string, port int, sessionID, version uint64, audio []uint8, dtmf int) []byte {
 	ipVer := "IP4"
 	if p := net.ParseIP(ip); p != nil && p.To4() == nil {
 		ipVer = "IP6"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "v=0\r\no=dialdeck %d %d IN %s %s\r\ns=dialdeck\r\nc=IN %s %s\r\nt=0 0\r\n", sessionID, sessionID, ipVer, ip, ipVer, ip)
-	fmt.Fprintf(&b, "m=audio %d RTP/AVP %d %d %d\r\n", port, ptPCMU, ptPCMA, ptTelephoneEvent)
-	fmt.Fprintf(&b, "a=rtpmap:%d PCMU/8000\r\na=rtpmap:%d PCMA/8000\r\na=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n",
-		ptPCMU, ptPCMA, ptTelephoneEvent, ptTelephoneEvent)
+	fmt.Fprintf(&b, "v=0\r\no=dialdeck %d %d IN %s %s\r\ns=dialdeck\r\nc=IN %s %s\r\nt=0 0\r\n", sessionID, version, ipVer, ip, ipVer, ip)
+	fmt.Fprintf(&b, "m=audio %d RTP/AVP", port)
+	for _, pt := range audio {
+		fmt.Fprintf(&b, " %d", pt)
+	}
+	if dtmf >= 0 {
+		fmt.Fprintf(&b, " %d", dtmf)
+	}
+	b.WriteString("\r\n")
+	for _, pt := range audio {
+		name := "PCMU"
+		if pt == ptPCMA {
+			name = "PCMA"
+		}
+		fmt.Fprintf(&b, "a=rtpmap:%d %s/8000\r\n", pt, name)
+	}
+	if dtmf >= 0 {
+		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", dtmf, dtmf)
+	}
 	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
 	return []byte(b.String())
 }
