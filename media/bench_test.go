@@ -127,7 +127,16 @@ func BenchmarkBridgedCalls(b *testing.B) {
 	}
 }
 
-func benchBridged(b *testing.B, n int) {
+// benchRig is the agent side every bridged-call benchmark shares: the sim
+// agent on loopback answering every call, with generous timeouts so only
+// real failures count.
+type benchRig struct {
+	talk  time.Duration
+	sim   *SimPlacer
+	agent *SimAgent
+}
+
+func newBenchRig(b *testing.B) *benchRig {
 	talk := benchTalk()
 	cfg := SimConfig{Seed: 1, Odds: SimOdds{Answered: 1}, TalkMin: talk, TalkMax: talk,
 		Agents: map[string]AgentOdds{"ag": {Qualified: 1}}}
@@ -136,12 +145,40 @@ func benchBridged(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer agent.Close()
-	carrier := NewSimCarrier(sim)
-	br := NewBridge(carrier, func(req engine.CallRequest) (AgentConfig, error) {
-		return AgentConfig{URL: agent.URL(), Net: NetOptions{Loopback: true}, Header: SimCallHeader(req),
-			AnswerTimeout: time.Minute, ConnectTimeout: time.Minute, FirstAudioTimeout: time.Minute, MaxDuration: talk + time.Minute}, nil
+	b.Cleanup(func() { agent.Close() })
+	return &benchRig{talk: talk, sim: sim, agent: agent}
+}
+
+// bridge joins carrier's calls to the rig's agent.
+func (r *benchRig) bridge(carrier Carrier) *Bridge {
+	return NewBridge(carrier, func(req engine.CallRequest) (AgentConfig, error) {
+		return AgentConfig{URL: r.agent.URL(), Net: NetOptions{Loopback: true}, Header: SimCallHeader(req),
+			AnswerTimeout: time.Minute, ConnectTimeout: time.Minute, FirstAudioTimeout: time.Minute, MaxDuration: r.talk + time.Minute}, nil
 	}, nil)
+}
+
+// reportRelay reports what every bridged-call benchmark measures of the
+// relay. Lost: sequence-number gaps at each receiver (packets missing inside
+// the stream). Unheard: counted sent minus counted received, which also
+// includes packets in flight at hang-up and, from the agent, frames sent
+// before the bridge started reading. Call after the agent has closed.
+func (r *benchRig) reportRelay(b *testing.B, br *Bridge, n int, toAgent, fromAgent uint64, failed int64) {
+	sent, heard := r.agent.Packets()
+	lat := br.Latency()
+	b.ReportMetric(float64(lat.Quantile(0.5).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat.Quantile(0.99).Microseconds()), "p99-µs")
+	b.ReportMetric(float64(lat.Max().Microseconds()), "max-µs")
+	b.ReportMetric(float64(r.agent.Lost()), "lost-to-agent")
+	b.ReportMetric(float64(int64(toAgent)-int64(heard)), "unheard-to-agent")
+	b.ReportMetric(float64(int64(sent)-int64(fromAgent)), "unheard-from-agent")
+	b.ReportMetric(float64(toAgent+fromAgent)/float64(n), "pkts/call")
+	b.ReportMetric(float64(failed), "failed")
+}
+
+func benchBridged(b *testing.B, n int) {
+	rig := newBenchRig(b)
+	carrier := NewSimCarrier(rig.sim)
+	br := rig.bridge(carrier)
 	u := startUsage()
 	var (
 		wg             sync.WaitGroup
@@ -187,22 +224,9 @@ func benchBridged(b *testing.B, n int) {
 	}
 	wg.Wait()
 	u.report(b, n)
-	agent.Close()
-	sent, heard := agent.Packets()
-	lat := br.Latency()
-	b.ReportMetric(float64(lat.Quantile(0.5).Microseconds()), "p50-µs")
-	b.ReportMetric(float64(lat.Quantile(0.99).Microseconds()), "p99-µs")
-	b.ReportMetric(float64(lat.Max().Microseconds()), "max-µs")
-	// Lost: sequence-number gaps at each receiver (packets missing inside
-	// the stream). Unheard: counted sent minus counted received, which also
-	// includes packets in flight at hang-up and, from the agent, frames sent
-	// before the bridge started reading.
-	b.ReportMetric(float64(agent.Lost()), "lost-to-agent")
+	rig.agent.Close()
+	rig.reportRelay(b, br, n, toAgent.Load(), fromA.Load(), failed.Load())
 	b.ReportMetric(float64(carrier.Lost()), "lost-from-agent")
-	b.ReportMetric(float64(int64(toAgent.Load())-int64(heard)), "unheard-to-agent")
-	b.ReportMetric(float64(int64(sent)-int64(fromA.Load())), "unheard-from-agent")
-	b.ReportMetric(float64(toAgent.Load()+fromA.Load())/float64(n), "pkts/call")
-	b.ReportMetric(float64(failed.Load()), "failed")
 	sort.Slice(setups, func(i, j int) bool { return setups[i] < setups[j] })
 	if len(setups) > 0 {
 		b.ReportMetric(float64(setups[len(setups)/2].Milliseconds()), "setup-p50-ms")

@@ -36,14 +36,7 @@ func BenchmarkSIPCalls(b *testing.B) {
 }
 
 func benchSIP(b *testing.B, n int) {
-	talk := benchTalk()
-	cfg := SimConfig{Seed: 1, Odds: SimOdds{Answered: 1}, TalkMin: talk, TalkMax: talk,
-		Agents: map[string]AgentOdds{"ag": {Qualified: 1}}}
-	agent, err := StartSimAgent("127.0.0.1:0", SimAgentOptions{Sim: NewSimPlacer(cfg, nil)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer agent.Close()
+	rig := newBenchRig(b)
 	sp := startSipp(b, "bench_answer.xml", false, "-m", fmt.Sprint(n), "-l", "1000", "-timeout", "300s")
 	rtpLo := freePortPair(b, 45000, 50000)
 	carrier, err := NewSIPCarrier(SIPTrunkConfig{ID: "bench", Trunk: sp.addr, BindAddr: "127.0.0.1",
@@ -52,10 +45,7 @@ func benchSIP(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	defer carrier.Close()
-	br := NewBridge(carrier, func(req engine.CallRequest) (AgentConfig, error) {
-		return AgentConfig{URL: agent.URL(), Net: NetOptions{Loopback: true}, Header: SimCallHeader(req),
-			AnswerTimeout: time.Minute, ConnectTimeout: time.Minute, FirstAudioTimeout: time.Minute, MaxDuration: talk + time.Minute}, nil
-	}, nil)
+	br := rig.bridge(carrier)
 	u := startUsage()
 	var (
 		wg                 sync.WaitGroup
@@ -106,19 +96,10 @@ func benchSIP(b *testing.B, n int) {
 	wg.Wait()
 	u.report(b, n)
 	carrier.Close()
-	agent.Close()
-	sent, heard := agent.Packets()
-	lat := br.Latency()
-	b.ReportMetric(float64(lat.Quantile(0.5).Microseconds()), "p50-µs")
-	b.ReportMetric(float64(lat.Quantile(0.99).Microseconds()), "p99-µs")
-	b.ReportMetric(float64(lat.Max().Microseconds()), "max-µs")
+	rig.agent.Close()
 	// SIPp echoes the agent's own packets, so sequence gaps at the agent
 	// count what was lost anywhere on the loop agent -> SIP -> agent.
-	b.ReportMetric(float64(agent.Lost()), "lost-to-agent")
-	b.ReportMetric(float64(int64(toAgent.Load())-int64(heard)), "unheard-to-agent")
-	b.ReportMetric(float64(int64(sent)-int64(fromA.Load())), "unheard-from-agent")
-	b.ReportMetric(float64(toAgent.Load()+fromA.Load())/float64(n), "pkts/call")
-	b.ReportMetric(float64(failed.Load()), "failed")
+	rig.reportRelay(b, br, n, toAgent.Load(), fromA.Load(), failed.Load())
 	pct := func(d []time.Duration, name string) {
 		if len(d) == 0 {
 			return
