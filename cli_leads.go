@@ -108,6 +108,9 @@ func cmdLeadsWhy(g *globals, args []string) error {
 			return writeJSON(g.stdout, w)
 		}
 		fmt.Fprintf(g.stdout, "lead %d %s: %s (status %s, attempts %d/%d)\n", w.LeadID, w.Phone, w.Message, w.Status, w.Attempts, w.MaxAttempts)
+		if w.LastCall != nil {
+			fmt.Fprintf(g.stdout, "  last call: %s\n", w.LastCall)
+		}
 		if w.Until != nil {
 			fmt.Fprintf(g.stdout, "  until %s\n", w.Until.Format(time.RFC3339))
 		}

@@ -331,7 +331,7 @@ func (e *Engine) record(cid, lid uint64, attempt int, startedAt time.Time, res C
 			return err
 		}
 		a := &Attempt{CampaignID: cid, LeadID: lid, Phone: l.Phone, Attempt: attempt, StartedAt: startedAt, EndedAt: now,
-			Outcome: res.Outcome, Disposition: disp, Reason: res.Reason, SIPCode: res.SIPCode,
+			Outcome: res.Outcome, Disposition: disp, Reason: res.Reason, SIPCode: res.SIPCode, Permanent: res.Permanent,
 			RingSeconds: res.RingDuration.Seconds(), TalkSeconds: res.TalkDuration.Seconds(),
 			PacketsToAgent: res.PacketsToAgent, PacketsFromAgent: res.PacketsFromAgent,
 			Transcript: res.Transcript, Analysis: res.Analysis}

@@ -600,8 +600,21 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 		t.Fatalf("lead 2 (503) should be retried: %+v", l2)
 	}
 	w, err := h.e.WhyNot(c.ID, 1)
-	if err != nil || w.Gate == engine.GateBackoff {
+	if err != nil || w.Gate != engine.GateDone || !strings.Contains(w.Message, "number not reachable (404 Not Found)") ||
+		strings.Contains(w.Message, "not in retryOn") || w.LastCall == nil || w.LastCall.SIPCode != 404 || !w.LastCall.Permanent {
 		t.Fatalf("why-not for the 404 lead: %+v %v", w, err)
+	}
+	if got := w.LastCall.String(); got != "attempt 1 failed (SIP 404): number not reachable (404 Not Found)" {
+		t.Errorf("last call line: %q", got)
+	}
+	// Stopped with lead 2 waiting for its retry: why-not must not suggest
+	// it will be dialed again.
+	if err := h.e.Stop(fmt.Sprint(c.ID)); err != nil {
+		t.Fatal(err)
+	}
+	w, err = h.e.WhyNot(c.ID, 2)
+	if err != nil || !strings.Contains(w.Message, "will not dial it again") || w.LastCall == nil || w.LastCall.SIPCode != 503 {
+		t.Fatalf("why-not for a retry lead of a stopped campaign: %+v %v", w, err)
 	}
 	// The export carries the SIP code of each lead's last attempt.
 	var out bytes.Buffer

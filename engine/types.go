@@ -186,6 +186,7 @@ type Attempt struct {
 	Disposition      Disposition      `json:"disposition"`
 	Reason           string           `json:"reason,omitempty"`
 	SIPCode          int              `json:"sipCode,omitempty"`
+	Permanent        bool             `json:"permanent,omitempty"` // the failure rules out any retry (number does not exist)
 	RingSeconds      float64          `json:"ringSeconds"`
 	TalkSeconds      float64          `json:"talkSeconds"`
 	PacketsToAgent   uint64           `json:"packetsToAgent"`

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,34 @@ type WhyNot struct {
 	Gate        Gate        `json:"gate"`
 	Until       *time.Time  `json:"until,omitempty"`
 	Message     string      `json:"message"`
+	// LastCall is how the lead's latest attempt ended (nil before the first).
+	LastCall *LastCall `json:"lastCall,omitempty"`
+}
+
+// LastCall summarises a lead's latest attempt for why-not.
+type LastCall struct {
+	Attempt     int         `json:"attempt"`
+	EndedAt     time.Time   `json:"endedAt"`
+	Outcome     Outcome     `json:"outcome"`
+	Disposition Disposition `json:"disposition"`
+	Reason      string      `json:"reason,omitempty"`
+	SIPCode     int         `json:"sipCode,omitempty"`
+	Permanent   bool        `json:"permanent,omitempty"`
+}
+
+// String is one line: "attempt 2 failed (SIP 404): number not reachable".
+func (lc *LastCall) String() string {
+	s := fmt.Sprintf("attempt %d %s", lc.Attempt, lc.Outcome)
+	if lc.Disposition != "" && string(lc.Disposition) != string(lc.Outcome) {
+		s += " → " + string(lc.Disposition)
+	}
+	if lc.SIPCode != 0 {
+		s += fmt.Sprintf(" (SIP %d)", lc.SIPCode)
+	}
+	if lc.Reason != "" {
+		s += ": " + lc.Reason
+	}
+	return s
 }
 
 // WhyNotPhone explains a lead found by phone number (normalised with the
@@ -83,6 +112,7 @@ func (e *Engine) WhyNot(cid, lid uint64) (*WhyNot, error) {
 	var c *Campaign
 	var l *Lead
 	var onDNC bool
+	var last *Attempt
 	err := e.store.View(func(tx Tx) error {
 		var err error
 		if c, err = tx.Campaign(cid); err != nil {
@@ -90,6 +120,11 @@ func (e *Engine) WhyNot(cid, lid uint64) (*WhyNot, error) {
 		}
 		if l, err = tx.Lead(cid, lid); err != nil {
 			return err
+		}
+		if l.Attempts > 0 {
+			if last, err = tx.LastAttempt(cid, lid); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
 		}
 		onDNC, err = tx.DNCHas(l.Phone)
 		return err
@@ -102,6 +137,10 @@ func (e *Engine) WhyNot(cid, lid uint64) (*WhyNot, error) {
 	}
 	w := &WhyNot{LeadID: l.ID, Phone: l.Phone, Status: l.Status, Disposition: l.Disposition,
 		Attempts: l.Attempts, MaxAttempts: c.RetryPolicy.MaxAttempts}
+	if last != nil {
+		w.LastCall = &LastCall{Attempt: last.Attempt, EndedAt: last.EndedAt, Outcome: last.Outcome, Disposition: last.Disposition,
+			Reason: last.Reason, SIPCode: last.SIPCode, Permanent: last.Permanent}
+	}
 	set := func(g Gate, until time.Time, format string, a ...any) *WhyNot {
 		w.Gate, w.Message = g, fmt.Sprintf(format, a...)
 		if !until.IsZero() {
@@ -123,6 +162,12 @@ func (e *Engine) WhyNot(cid, lid uint64) (*WhyNot, error) {
 		if l.Attempts >= c.RetryPolicy.MaxAttempts {
 			return set(GateAttempts, time.Time{}, "finished: %s after %d of %d attempts", l.Disposition, l.Attempts, c.RetryPolicy.MaxAttempts), nil
 		}
+		if w.LastCall != nil && w.LastCall.Permanent {
+			return set(GateDone, time.Time{}, "finished: %s, not retried: %s (a failure no retry can fix)", l.Disposition, w.LastCall.Reason), nil
+		}
+		if slices.Contains(c.RetryPolicy.RetryOn, string(l.Disposition)) {
+			return set(GateDone, time.Time{}, "finished: %s", l.Disposition), nil
+		}
 		return set(GateDone, time.Time{}, "finished: %s (not retried: %s is not in retryOn)", l.Disposition, l.Disposition), nil
 	}
 	if onDNC {
@@ -132,6 +177,11 @@ func (e *Engine) WhyNot(cid, lid uint64) (*WhyNot, error) {
 		msg := fmt.Sprintf("campaign is %s", c.State)
 		if c.State == StateScheduled && c.ScheduledStartAt != nil {
 			return set(GateNotRunning, *c.ScheduledStartAt, "%s; it starts at %s", msg, c.ScheduledStartAt.Format(time.RFC3339)), nil
+		}
+		if c.State == StateCompleted || c.State == StateFailed {
+			// An ended campaign never dials again; say so rather than
+			// suggest it might resume.
+			return set(GateNotRunning, time.Time{}, "%s: it ended before this lead was finished and will not dial it again", msg), nil
 		}
 		return set(GateNotRunning, time.Time{}, "%s: nothing is dialed until it runs", msg), nil
 	}

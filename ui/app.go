@@ -280,7 +280,16 @@ func (m *Model) render() string {
 	} else {
 		body = m.active().View()
 	}
-	return body + "\n" + pad(m.statusLine(), w) + "\n" + pad(m.shortHelp(), w)
+	status, help := m.statusLine(), m.shortHelp()
+	if m.sh.statusErr && m.sh.confirm == nil && m.cmdline == nil && ansi.StringWidth(status) > w {
+		// An error too long for one line takes the key-hint line too, so
+		// its advice ("import leads first") is not cut off.
+		lines := strings.SplitN(ansi.Wordwrap(status, w, ""), "\n", 3)
+		if len(lines) > 1 {
+			status, help = lines[0], lines[1]
+		}
+	}
+	return body + "\n" + pad(status, w) + "\n" + pad(help, w)
 }
 
 func (m *Model) statusLine() string {

@@ -63,7 +63,7 @@ func benchMonitor(leads uint64, calls int) *Model {
 		s.leads.after = 600_000
 	}
 	s.d = d
-	s.calls.seen(d.calls)
+	s.calls.seen(d.calls, time.Now())
 	s.leads.loaded = true
 	return m
 }

@@ -30,12 +30,13 @@ type callPane struct {
 	open        *callKey
 	last        engine.ActiveCall // the open call as last seen
 	ended       bool              // the open call is no longer live
+	endedAt     time.Time         // when the open call was first seen gone
 	transcripts map[callKey][]string
 }
 
 // seen records the calls of a monitor read: new transcript lines are
 // appended; calls that ended are forgotten unless one is open.
-func (p *callPane) seen(calls []engine.ActiveCall) {
+func (p *callPane) seen(calls []engine.ActiveCall, now time.Time) {
 	live := map[callKey]bool{}
 	for _, c := range calls {
 		k := callKey{c.LeadID, c.Attempt}
@@ -57,8 +58,8 @@ func (p *callPane) seen(calls []engine.ActiveCall) {
 			delete(p.transcripts, k)
 		}
 	}
-	if p.open != nil && !live[*p.open] {
-		p.ended = true
+	if p.open != nil && !live[*p.open] && !p.ended {
+		p.ended, p.endedAt = true, now
 	}
 	p.cursor = max(0, min(p.cursor, len(calls)-1))
 }
@@ -120,7 +121,8 @@ func (p *callPane) detailLines(s *monitorScreen, now time.Time, h int) []string 
 	c := p.last
 	state := c.Progress.State
 	if p.ended {
-		state = "ended"
+		// The call's length stops at its end, not at the screen's clock.
+		state, now = "ended", p.endedAt
 	}
 	head := fmt.Sprintf("CALL — lead #%d %s %s · attempt %d · %s · %s", c.LeadID, engine.MaskPhone(c.Phone), c.Name,
 		c.Attempt, state, dur(now.Sub(c.ClaimedAt)))

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
 )
 
 // say makes the fake's first call speak a new line, as the engine's
@@ -36,8 +39,12 @@ func TestCallDetailFromTheLeadTable(t *testing.T) {
 	h.f.calls = h.f.calls[1:]
 	h.f.mu.Unlock()
 	h.run(h.m.active().Refresh())
-	h.wantScreen("attempt 1 · ended")
+	h.wantScreen("attempt 1 · ended · 1m15s")
 	h.wantScreen("callee: Yes, speaking.")
+	// Later reads do not make the ended call any longer.
+	h.m.sh.now = func() time.Time { return fixedNow.Add(time.Minute) }
+	h.run(h.m.active().Refresh())
+	h.wantScreen("attempt 1 · ended · 1m15s")
 	h.keys("esc")
 	h.wantScreen("ACTIVE CALLS (1)")
 	if len(h.m.monitor.calls.transcripts) != 1 {
@@ -89,4 +96,20 @@ func TestCallListShowsSIPProgressBeforeTalk(t *testing.T) {
 	h.keys("tab", "j", "enter")
 	h.wantScreen("CALL — lead #2")
 	h.wantScreen("180 Ringing")
+}
+
+// An error longer than the terminal is wide wraps onto the key-hint line
+// rather than losing its advice at the edge.
+func TestLongErrorIsNotCutOff(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.run(func() tea.Msg { return tea.WindowSizeMsg{Width: 80, Height: 24} })
+	msg := `cannot start campaign "Demo renewals — second quarter": it has no leads; import leads first`
+	h.m.sh.fail(msg)
+	scr := h.screen()
+	if !strings.Contains(scr, "import leads first") {
+		t.Fatalf("long error cut off at 80 columns:\n%s", scr)
+	}
+	if lines := strings.Split(scr, "\n"); len(lines) != 24 {
+		t.Errorf("screen is %d lines, want 24", len(lines))
+	}
 }

@@ -229,8 +229,13 @@ func (f *fakeEngine) Leads(cid, after uint64, limit int, match func(*engine.Lead
 func (f *fakeEngine) WhyNot(cid, lid uint64) (*engine.WhyNot, error) {
 	for _, l := range f.leads[cid] {
 		if l.ID == lid {
-			return &engine.WhyNot{LeadID: lid, Phone: l.Phone, Status: l.Status, Attempts: l.Attempts, MaxAttempts: 3,
-				Gate: engine.GateCampaignCap, Message: "due, but campaign concurrency full"}, nil
+			w := &engine.WhyNot{LeadID: lid, Phone: l.Phone, Status: l.Status, Attempts: l.Attempts, MaxAttempts: 3,
+				Gate: engine.GateCampaignCap, Message: "due, but campaign concurrency full"}
+			if l.Attempts > 0 {
+				w.LastCall = &engine.LastCall{Attempt: l.Attempts, Outcome: engine.OutcomeBusy, Disposition: engine.DispBusy,
+					Reason: "486 Busy Here", SIPCode: 486}
+			}
+			return w, nil
 		}
 	}
 	return nil, engine.ErrNotFound

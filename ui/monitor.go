@@ -126,7 +126,7 @@ func (s *monitorScreen) Update(msg tea.Msg) tea.Cmd {
 		s.err = msg.err
 		if msg.err == nil {
 			s.d = msg.d
-			s.calls.seen(msg.d.calls)
+			s.calls.seen(msg.d.calls, s.sh.now())
 		}
 		if s.more {
 			s.more = false
@@ -445,7 +445,11 @@ func (s *monitorScreen) whyLines(now time.Time) []string {
 		head += " until " + clockAt(*w.Until, now, time.Local)
 	}
 	lines := []string{st.heading.Render(head) + st.dim.Render("  (esc closes)")}
-	for _, l := range strings.Split(ansi.Wordwrap(w.Message, s.w, ""), "\n") {
+	text := w.Message
+	if w.LastCall != nil {
+		text += "\nlast call: " + w.LastCall.String()
+	}
+	for _, l := range strings.Split(ansi.Wordwrap(text, s.w, ""), "\n") {
 		if len(lines) > s.callRows {
 			break
 		}
@@ -500,7 +504,10 @@ func (s *monitorScreen) leadLines(d *monitorData, now time.Time) []string {
 	}
 	for i, l := range t.rows {
 		next := "-"
-		if !l.NextAt.IsZero() {
+		// An ended campaign dials nothing again: a stale due time would
+		// suggest otherwise.
+		ended := d.c.State == engine.StateCompleted || d.c.State == engine.StateFailed
+		if !l.NextAt.IsZero() && !ended {
 			if l.NextAt.After(now) {
 				next = "in " + dur(l.NextAt.Sub(now))
 			} else {

@@ -178,3 +178,23 @@ func TestMonitorRefreshDropsStaleAndFollowsEvents(t *testing.T) {
 		t.Errorf("lead 1 after event: %s", l.Disposition)
 	}
 }
+
+// Why-not on a lead that was called shows how its last call ended (the SIP
+// failure reason and code), and an ended campaign shows no due times.
+func TestMonitorWhyNotShowsLastCall(t *testing.T) {
+	h := openMonitor(t, Options{})
+	h.keys("/", "r", "e", "t", "r", "y", "enter")
+	h.wantLeads("5,10,15,20,25,30,40,45", 5)
+	h.wantScreen("in 42m")
+	h.keys("w")
+	h.wantScreen("WHY — lead #5")
+	h.wantScreen("last call: attempt 1 busy (SIP 486): 486 Busy Here")
+	h.keys("esc")
+	h.f.mu.Lock()
+	h.f.campaigns[0].State = engine.StateCompleted
+	h.f.mu.Unlock()
+	h.run(h.m.active().Refresh())
+	if scr := h.screen(); strings.Contains(scr, "in 42m") {
+		t.Errorf("a completed campaign's retry leads still show a due time:\n%s", scr)
+	}
+}
