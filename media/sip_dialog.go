@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dialdeck/dialdeck/engine"
@@ -211,8 +212,11 @@ type sipCall struct {
 	sdpVer  uint64 // our SDP's o= version, bumped when what we send changes
 	lastSDP string // the media part of the last SDP we sent
 	noMedia time.Duration
-	release func()
-	code    int
+	// mediaLost: no RTP for noMedia; the callee is likely gone, so
+	// Hangup does not wait for the BYE's response.
+	mediaLost atomic.Bool
+	release   func()
+	code      int
 
 	bye     chan struct{} // the callee hung up
 	byeOnce sync.Once
@@ -239,6 +243,7 @@ func (s *sipCall) ReadRTP(b []byte) (int, error) {
 	default:
 	}
 	if errors.Is(err, errRTPTimeout) {
+		s.mediaLost.Store(true)
 		s.c.trace("-- no RTP from the callee for %v", s.noMedia)
 		return 0, &PhoneLegError{Reason: fmt.Sprintf("no media from the callee for %v", s.noMedia)}
 	}
@@ -279,8 +284,13 @@ func (s *sipCall) remoteHangup() {
 }
 
 func (s *sipCall) sendBye() {
+	s.c.trace("-> BYE")
+	s.byeTx()
+}
+
+// byeTx runs the BYE transaction (up to 5 s without a response).
+func (s *sipCall) byeTx() {
 	c := s.c
-	c.trace("-> BYE")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.dlg.bye(ctx); err != nil {
@@ -291,20 +301,47 @@ func (s *sipCall) sendBye() {
 	c.trace("<- 200 OK (BYE)")
 }
 
+// byeWait is how long Hangup waits for the BYE's response before it
+// returns and lets the transaction finish in the background: a callee that
+// vanished never answers, and the call's end must not wait 5 s for it.
+const byeWait = time.Second
+
 // Hangup sends BYE unless the callee already hung up, then frees the RTP
-// port and the trunk's call slot.
+// port and the trunk's call slot once the BYE is answered or given up. It
+// returns after at most byeWait (at once when the callee's media was lost:
+// it is most likely gone); Close still waits for the BYE.
 func (s *sipCall) Hangup() {
 	s.once.Do(func() {
 		close(s.local)
 		_ = s.rtp.conn.SetReadDeadline(time.Now())
+		finish := func() {
+			s.rtp.close()
+			s.dlg.end()
+			s.c.unregister(s)
+			s.release()
+		}
 		select {
 		case <-s.bye:
+			finish()
+			return
 		default:
-			s.sendBye()
 		}
-		s.rtp.close()
-		s.dlg.end()
-		s.c.unregister(s)
-		s.release()
+		s.c.trace("-> BYE")
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.byeTx()
+			finish()
+		}()
+		wait := byeWait
+		if s.mediaLost.Load() {
+			wait = 0
+		}
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+		}
 	})
 }
