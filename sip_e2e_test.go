@@ -195,7 +195,7 @@ func TestSIPCampaignAgainstSIPp(t *testing.T) {
 	}
 	byDigit := map[byte]want{
 		'4': {"busy", 486, "486 Busy Here"},
-		'5': {"no_answer", 603, "declined"},
+		'5': {"no_answer", 603, "declined (603 Decline)"},
 		'6': {"failed", 404, "not reachable"},
 		'7': {"failed", 503, "503 Service Unavailable"},
 		'8': {"no_answer", 487, "no answer within 2s"},

@@ -78,11 +78,8 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 	if err != nil {
 		var de *DialError
 		if errors.As(err, &de) {
-			ring := de.Ring
-			if ring == 0 {
-				ring = time.Since(start)
-			}
-			return engine.CallResult{Outcome: de.Outcome, Reason: de.Reason, RingDuration: ring, SIPCode: de.SIPCode, Permanent: de.Permanent}
+			// The carrier knows how long it rang (0: nothing rang).
+			return engine.CallResult{Outcome: de.Outcome, Reason: de.Reason, RingDuration: de.Ring, SIPCode: de.SIPCode, Permanent: de.Permanent}
 		}
 		return engine.CallResult{Outcome: engine.OutcomeFailed, Reason: "carrier: " + err.Error(), RingDuration: time.Since(start)}
 	}

@@ -28,9 +28,9 @@ var progressRank = map[string]int{"trying": 1, "ringing": 2, "early media": 3, "
 // DialProgress is Dial with the SIP detail of each step ("180 Ringing",
 // the final code) for the UI; the bridge prefers it when present.
 func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, onState func(state, detail string)) (PhoneCall, error) {
-	start := time.Now()
+	// Nothing rings before the INVITE leaves.
 	failed := func(reason string) *DialError {
-		return &DialError{Outcome: engine.OutcomeFailed, Reason: reason, Ring: time.Since(start)}
+		return &DialError{Outcome: engine.OutcomeFailed, Reason: reason}
 	}
 	release, err := c.acquire(ctx)
 	if err != nil {
@@ -60,7 +60,7 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	callID := inv.CallID().Value()
 	if err := c.prepareContact(inv); err != nil {
 		log.Warn("INVITE not sent", "err", err)
-		return nil, failed("SIP transport error: " + err.Error())
+		return nil, failed(c.transportReason(err))
 	}
 	// Known by Call-ID from now on: a BYE right after our ACK (or a
 	// re-INVITE) must find the call, not get 481.
@@ -84,8 +84,14 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	state("trying", "INVITE sent")
 
 	var early *sdpAnswer
+	// The ring counts from the first provisional past 100 Trying (180,
+	// 183, ...): a trunk that never said anything did not ring.
+	var rang time.Time
 	onResponse := func(res *sip.Response) {
 		detail := fmt.Sprintf("%d %s", res.StatusCode, res.Reason)
+		if res.IsProvisional() && res.StatusCode != 100 && rang.IsZero() {
+			rang = time.Now()
+		}
 		switch {
 		case res.StatusCode == 100:
 			state("trying", detail)
@@ -106,7 +112,10 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	}
 	ir := c.runInvite(ctx, inv, onResponse)
 	rtp.stopEarly()
-	ring := time.Since(start)
+	var ring time.Duration
+	if !rang.IsZero() {
+		ring = time.Since(rang)
+	}
 	log.Debug("INVITE done", "call_id", callID)
 
 	if ir.dlg == nil {
@@ -177,7 +186,9 @@ func (c *SIPCarrier) newInvite(req engine.CallRequest, sdp []byte) *sip.Request 
 }
 
 // responseError maps a final non-2xx response to how the lead ends.
-func responseError(res *sip.Response, hadCredentials bool) *DialError {
+// hadCredentials: the trunk has a password; sentCredentials: the INVITE
+// that got res carried them (it answered a challenge).
+func responseError(res *sip.Response, hadCredentials, sentCredentials bool) *DialError {
 	code := res.StatusCode
 	status := fmt.Sprintf("%d %s", code, strings.TrimSpace(res.Reason))
 	d := &DialError{Outcome: engine.OutcomeFailed, Reason: status, SIPCode: code}
@@ -187,7 +198,13 @@ func responseError(res *sip.Response, hadCredentials bool) *DialError {
 	case 480, 408, 487:
 		d.Outcome, d.Reason = engine.OutcomeNoAnswer, "no answer ("+status+")"
 	case 603:
-		d.Outcome, d.Reason = engine.OutcomeNoAnswer, "declined"
+		d.Outcome, d.Reason = engine.OutcomeNoAnswer, "declined ("+status+")"
+	case 403:
+		if sentCredentials {
+			// Trunks commonly refuse a wrong password with 403 rather
+			// than a new challenge.
+			d.Reason = status + " (check the trunk's username and password)"
+		}
 	case 404, 484, 410, 604:
 		d.Reason, d.Permanent = "number not reachable ("+status+")", true
 	case 401, 407:
