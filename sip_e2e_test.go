@@ -271,6 +271,10 @@ func TestSIPTestCommand(t *testing.T) {
 		t.Fatalf("--talk call:\n%s", r)
 	}
 	wantInOrder(t, r.stdout, "talk 1s", "-> BYE", "result:   answered", "reason:   dialdeck hung up after --talk 1s")
+	// A good test call is no failure in the log either.
+	if log := readFile(t, w.path("dialdeck.log")); strings.Contains(log, `msg="call failed"`) || strings.Count(log, `msg="call ended"`) != 2 {
+		t.Errorf("the --talk hang-up is not logged as a good end:\n%s", log)
+	}
 
 	// Mistakes are named.
 	w.fails(1, []string{`unknown SIP carrier "nope" (configured: "uas")`}, "sip", "test", "nope", "+14155552600")
