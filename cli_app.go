@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/dialdeck/dialdeck/config"
 	"github.com/dialdeck/dialdeck/engine"
@@ -48,6 +50,10 @@ type appOptions struct {
 	logTo  io.Writer // nil: the configured log file
 	clock  engine.Clock
 	placer engine.CallPlacer
+	// placesCalls: the command runs the engine (run, the TUI), so the SIP
+	// trunks and the sim agent start now and a port in use fails the start.
+	// Other commands only read or edit the database: they open no socket.
+	placesCalls bool
 }
 
 // openApp loads the config, opens the database (failing fast if another
@@ -82,11 +88,16 @@ func openApp(g *globals, o appOptions) (*app, error) {
 	}
 	a.store = st
 	placer := o.placer
-	if placer == nil {
+	switch {
+	case placer != nil:
+	case o.placesCalls:
 		if placer, a.stopPlacer, err = newPlacer(cfg, a.clock, a.log); err != nil {
 			a.close()
 			return nil, err
 		}
+	default:
+		lp := &lazyPlacer{build: func() (engine.CallPlacer, func(), error) { return newPlacer(cfg, a.clock, a.log) }}
+		placer, a.stopPlacer = lp, lp.stop
 	}
 	eng, err := engine.New(engineOptions(cfg, st, placer, a.clock, a.log))
 	if err != nil {
@@ -188,6 +199,39 @@ func newPlacer(cfg *config.Config, clock engine.Clock, log *slog.Logger) (engine
 		return nil, nil, err
 	}
 	return media.NewBridge(carrier, resolve, log), func() { closeCarriers(); stopAgents() }, nil
+}
+
+// lazyPlacer builds the call path on the first call only. Commands that do
+// not run the engine never call it, so they bind no SIP or RTP port and start
+// no sim agent (a running dialdeck may hold them).
+type lazyPlacer struct {
+	build func() (engine.CallPlacer, func(), error)
+
+	mu     sync.Mutex
+	placer engine.CallPlacer
+	stopFn func()
+	err    error
+}
+
+func (l *lazyPlacer) Place(ctx context.Context, req engine.CallRequest) engine.CallResult {
+	l.mu.Lock()
+	if l.placer == nil && l.err == nil {
+		l.placer, l.stopFn, l.err = l.build()
+	}
+	p, err := l.placer, l.err
+	l.mu.Unlock()
+	if err != nil {
+		return engine.CallResult{Outcome: engine.OutcomeFailed, Reason: "call path not started: " + err.Error()}
+	}
+	return p.Place(ctx, req)
+}
+
+func (l *lazyPlacer) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopFn != nil {
+		l.stopFn()
+	}
 }
 
 // agentResolver gives each call its agent leg's configuration. Agents of

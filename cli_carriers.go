@@ -39,7 +39,6 @@ func newCarriers(cfg *config.Config, sim *media.SimPlacer, log *slog.Logger) (me
 			closeAll()
 			return nil, nil, err // it names the trunk
 		}
-		log.Info("SIP trunk ready", "trunk", t.ID, "address", t.Trunk, "transport", t.Transport)
 		trunks = append(trunks, c)
 		carriers[n.Carrier] = c
 	}

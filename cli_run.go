@@ -24,7 +24,7 @@ func cmdRun(g *globals, args []string) error {
 	if !*headless {
 		return usagef("run needs --headless; plain dialdeck (no command) opens the TUI with the engine inside")
 	}
-	a, err := openApp(g, appOptions{logTo: g.stdout})
+	a, err := openApp(g, appOptions{logTo: g.stdout, placesCalls: true})
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -109,25 +108,20 @@ func cmdSIPTest(g *globals, args []string) error {
 		}
 		if p.State == "talking" || p.State == "voicemail" {
 			once.Do(func() {
-				time.AfterFunc(*talk, func() { cancel(errTalkOver) })
+				time.AfterFunc(*talk, func() {
+					cancel(&media.HangUp{Reason: fmt.Sprintf("dialdeck hung up after --talk %s", *talk)})
+				})
 			})
 		}
 	}
 	bridge := media.NewBridge(carrier, resolve, log)
 	res := bridge.Place(ctx, req)
-	if res.Answered && res.Outcome == engine.OutcomeFailed && strings.HasSuffix(res.Reason, errTalkOver.Error()) {
-		// Our own hang-up after --talk is how a good test call ends.
-		res.Outcome, res.Reason = engine.OutcomeAnswered, fmt.Sprintf("dialdeck hung up after --talk %s", *talk)
-	}
 	printTestResult(g.stdout, res)
 	if !res.Answered {
 		return fmt.Errorf("the test call was not answered: %s", res.Outcome)
 	}
 	return nil
 }
-
-// errTalkOver ends a test call --talk after it was answered.
-var errTalkOver = errors.New("--talk time reached")
 
 // testTrunk finds the trunk named on the command line ("id" or "sip:id").
 func testTrunk(cfg *config.Config, arg string) (config.SIPTrunk, error) {

@@ -19,7 +19,7 @@ import (
 // background and the TUI in front. Logs go to the configured log file only:
 // the terminal belongs to the UI.
 func runTUI(g *globals) int {
-	a, err := openApp(g, appOptions{})
+	a, err := openApp(g, appOptions{placesCalls: true})
 	if err != nil {
 		return report(g, err)
 	}

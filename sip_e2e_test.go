@@ -195,7 +195,7 @@ func TestSIPCampaignAgainstSIPp(t *testing.T) {
 	}
 	byDigit := map[byte]want{
 		'4': {"busy", 486, "486 Busy Here"},
-		'5': {"no_answer", 603, "declined"},
+		'5': {"no_answer", 603, "declined (603 Decline)"},
 		'6': {"failed", 404, "not reachable"},
 		'7': {"failed", 503, "503 Service Unavailable"},
 		'8': {"no_answer", 487, "no answer within 2s"},
@@ -271,6 +271,10 @@ func TestSIPTestCommand(t *testing.T) {
 		t.Fatalf("--talk call:\n%s", r)
 	}
 	wantInOrder(t, r.stdout, "talk 1s", "-> BYE", "result:   answered", "reason:   dialdeck hung up after --talk 1s")
+	// A good test call is no failure in the log either.
+	if log := readFile(t, w.path("dialdeck.log")); strings.Contains(log, `msg="call failed"`) || strings.Count(log, `msg="call ended"`) != 2 {
+		t.Errorf("the --talk hang-up is not logged as a good end:\n%s", log)
+	}
 
 	// Mistakes are named.
 	w.fails(1, []string{`unknown SIP carrier "nope" (configured: "uas")`}, "sip", "test", "nope", "+14155552600")

@@ -120,6 +120,12 @@ func Parse(data []byte, name string, opts ...Option) (*Config, error) {
 	}
 
 	pos := indexPositions(data)
+	// The trunks' passwords as written, to name the variable of one that
+	// expands to nothing.
+	rawPasswords := make([]string, len(fc.Carriers.SIP))
+	for i, t := range fc.Carriers.SIP {
+		rawPasswords[i] = t.Password
+	}
 	var errs []*Error
 	for _, m := range expandAll(&fc, o.lookup) {
 		errs = append(errs, newError(name, pos, m.path,
@@ -129,7 +135,7 @@ func Parse(data []byte, name string, opts ...Option) (*Config, error) {
 		return nil, joinErrors(errs)
 	}
 
-	v := validator{file: name, pos: pos, baseDir: o.baseDir}
+	v := validator{file: name, pos: pos, baseDir: o.baseDir, rawSIPPasswords: rawPasswords}
 	cfg := v.build(&fc)
 	if len(v.errs) > 0 {
 		return nil, joinErrors(v.errs)

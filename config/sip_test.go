@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -273,5 +274,40 @@ func TestExampleSIPBlockParses(t *testing.T) {
 	// The built-in default itself keeps running on the sim carrier.
 	if def := loadExample(t); len(def.Carriers.SIP) != 0 || def.Numbers[0].Carrier != CarrierSim {
 		t.Errorf("built-in default: trunks %d, carrier %q", len(def.Carriers.SIP), def.Numbers[0].Carrier)
+	}
+}
+
+// TestSIPBindAddressIsLocal: config check catches a bind address this
+// machine does not have, and points a host name at the loopback IP.
+func TestSIPBindAddressIsLocal(t *testing.T) {
+	wantContains(t, parseErr(t, withTrunk("bind_address = \"192.0.2.99\"\n")),
+		`test.toml:12:16: carriers.sip[0].bind_address: "192.0.2.99" is not an IP address of this machine (its addresses: `,
+		`127.0.0.1`, `use one of them, or "0.0.0.0" for all`)
+	wantContains(t, parseErr(t, withTrunk("bind_address = \"localhost:5062\"\n")),
+		`carriers.sip[0].bind_address: "localhost:5062" is a host name: write the IP "127.0.0.1"`)
+	local, err := localIPs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every address the machine has passes, with or without a port.
+	for _, ip := range append(local, netip.MustParseAddr("127.0.0.2")) {
+		for _, bind := range []string{ip.String(), netip.AddrPortFrom(ip, 5062).String()} {
+			if _, err := Parse([]byte(withTrunk(fmt.Sprintf("bind_address = %q\n", bind))), "test.toml", WithLookupEnv(noEnv)); err != nil {
+				t.Errorf("bind_address %q (a local address): %v", bind, err)
+			}
+		}
+	}
+}
+
+// TestSIPEmptyPassword: a password that expands to nothing beside a
+// username is an error naming the variable; leaving it out is not.
+func TestSIPEmptyPassword(t *testing.T) {
+	emptyEnv := WithLookupEnv(func(name string) (string, bool) { return "", name == "SIP_PASSWORD" })
+	wantContains(t, parseErr(t, withTrunk("username = \"alice\"\npassword = \"${SIP_PASSWORD}\"\n"), emptyEnv),
+		`test.toml:13:12: carriers.sip[0].password: is empty: is SIP_PASSWORD set?`)
+	wantContains(t, parseErr(t, withTrunk("username = \"alice\"\npassword = \"\"\n")),
+		`test.toml:13:12: carriers.sip[0].password: is empty (leave password out`)
+	if _, err := Parse([]byte(withTrunk("username = \"alice\"\n")), "test.toml", emptyEnv); err != nil {
+		t.Errorf("username without a password key: %v", err)
 	}
 }

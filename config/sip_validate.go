@@ -20,6 +20,8 @@ var (
 	trunkID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 	// hostname is a DNS name: dot-separated labels of letters, digits and
 	// inner hyphens.
+	// envRef finds a ${NAME} reference.
+	envRef   = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 	hostname = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$`)
 )
 
@@ -67,6 +69,17 @@ func (v *validator) sipTrunks(fts []fileSIPTrunk, orgMax int) []SIPTrunk {
 		}
 		if ft.Password != "" && ft.Username == "" {
 			v.errorf(p+".password", "is set but username is not: digest authentication needs both")
+		}
+		if v.written(p+".password") && ft.Password == "" && ft.Username != "" {
+			raw := ""
+			if i < len(v.rawSIPPasswords) {
+				raw = v.rawSIPPasswords[i]
+			}
+			if m := envRef.FindStringSubmatch(raw); m != nil {
+				v.errorf(p+".password", "is empty: is %s set? (leave password out for a trunk that does not authenticate)", m[1])
+			} else {
+				v.errorf(p+".password", "is empty (leave password out for a trunk that does not authenticate)")
+			}
 		}
 		if strings.ContainsAny(ft.Username, " \t\r\n@:") {
 			v.errorf(p+".username", "%q must not contain spaces, '@' or ':' (give the user part only)", ft.Username)
@@ -155,9 +168,61 @@ func (v *validator) bindAddress(p, raw string) {
 			return
 		}
 	}
-	if _, err := netip.ParseAddr(ipText); err != nil {
+	ip, err := netip.ParseAddr(strings.Trim(ipText, "[]"))
+	if err != nil {
+		if strings.EqualFold(ipText, "localhost") {
+			v.errorf(p, "%q is a host name: write the IP \"127.0.0.1\" (or \"::1\")", raw)
+			return
+		}
 		v.errorf(p, "%q is not an IP address of this machine (e.g. \"0.0.0.0\", \"192.0.2.10\" or \"192.0.2.10:5060\")", raw)
+		return
 	}
+	if ip.IsUnspecified() || ip.IsLoopback() {
+		// Any loopback address binds (127.0.0.0/8 on Linux); ::1 without
+		// IPv6 fails at start with its own message.
+		return
+	}
+	local, err := localIPs()
+	if err != nil {
+		return // cannot tell: the trunk's start reports a bad address
+	}
+	for _, a := range local {
+		if a == ip.WithZone("").Unmap() {
+			return
+		}
+	}
+	names := make([]string, len(local))
+	for i, a := range local {
+		names[i] = a.String()
+	}
+	v.errorf(p, "%q is not an IP address of this machine (its addresses: %s); use one of them, or \"0.0.0.0\" for all",
+		raw, strings.Join(names, ", "))
+}
+
+// written tells whether the key at path is in the file itself.
+func (v *validator) written(path string) bool {
+	if v.pos == nil {
+		return false
+	}
+	_, ok := v.pos.at[path]
+	return ok
+}
+
+// localIPs lists the machine's interface addresses.
+var localIPs = func() ([]netip.Addr, error) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok {
+				out = append(out, ip.Unmap())
+			}
+		}
+	}
+	return out, nil
 }
 
 // rtpPorts checks the RTP range: inside 1024..65535, min below max, and

@@ -19,6 +19,9 @@ type validator struct {
 	pos     *positions
 	baseDir string
 	errs    []*Error
+	// rawSIPPasswords are the trunks' password values before ${VAR}
+	// expansion.
+	rawSIPPasswords []string
 }
 
 func (v *validator) errorf(path, format string, args ...any) {

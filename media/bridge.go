@@ -78,11 +78,8 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 	if err != nil {
 		var de *DialError
 		if errors.As(err, &de) {
-			ring := de.Ring
-			if ring == 0 {
-				ring = time.Since(start)
-			}
-			return engine.CallResult{Outcome: de.Outcome, Reason: de.Reason, RingDuration: ring, SIPCode: de.SIPCode, Permanent: de.Permanent}
+			// The carrier knows how long it rang (0: nothing rang).
+			return engine.CallResult{Outcome: de.Outcome, Reason: de.Reason, RingDuration: de.Ring, SIPCode: de.SIPCode, Permanent: de.Permanent}
 		}
 		return engine.CallResult{Outcome: engine.OutcomeFailed, Reason: "carrier: " + err.Error(), RingDuration: time.Since(start)}
 	}
@@ -181,6 +178,11 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 			return fail(fmt.Sprintf("agent never ended the call (max call duration %v reached)", cfg.MaxDuration))
 		case <-ctx.Done():
 			teardown()
+			var h *HangUp
+			if errors.As(context.Cause(ctx), &h) {
+				res.Reason = h.Reason // ended on purpose: not a failure
+				break
+			}
 			return fail("hung up mid-call: " + cause(ctx))
 		case <-calleeGone:
 			res.Analysis = leg.Analysis()
@@ -214,6 +216,13 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 		"talk", res.TalkDuration.Round(time.Millisecond))
 	return res
 }
+
+// HangUp, as the cause of a call's context (context.WithCancelCause), ends
+// an answered call on purpose (`sip test --talk`): the call keeps its
+// answered outcome with Reason as its reason.
+type HangUp struct{ Reason string }
+
+func (h *HangUp) Error() string { return h.Reason }
 
 // relay copies packets from src to dst as they arrive: no ticker, no
 // buffering, so the only added latency is one read and one write. A

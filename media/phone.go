@@ -127,12 +127,13 @@ func (c *SimCarrier) Dial(ctx context.Context, req engine.CallRequest, onState f
 	res := c.sim.Simulate(req)
 	c.logPlacement("start", req, "")
 	onState("ringing")
+	rang := time.Now()
 	t := time.NewTimer(res.RingDuration)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		c.logPlacement("end", req, engine.OutcomeFailed)
-		return nil, &DialError{Outcome: engine.OutcomeFailed, Reason: "hung up while ringing: " + cause(ctx)}
+		return nil, &DialError{Outcome: engine.OutcomeFailed, Reason: "hung up while ringing: " + cause(ctx), Ring: time.Since(rang)}
 	case <-t.C:
 	}
 	if !res.Answered {

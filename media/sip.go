@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/dialdeck/dialdeck/engine"
@@ -214,7 +215,7 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 	case "udp":
 		pc, err := net.ListenPacket("udp", laddr)
 		if err != nil {
-			return fail(fmt.Errorf("SIP socket %s: %w", laddr, err))
+			return fail(bindError(laddr, err))
 		}
 		listenAddr = pc.LocalAddr().String()
 		c.closeLn = pc.Close
@@ -230,7 +231,7 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 	case "tcp":
 		ln, err := net.Listen("tcp", laddr)
 		if err != nil {
-			return fail(fmt.Errorf("SIP socket %s: %w", laddr, err))
+			return fail(bindError(laddr, err))
 		}
 		listenAddr = ln.Addr().String()
 		c.closeLn = ln.Close
@@ -259,9 +260,22 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 		contact.Address.UriParams.Add("transport", cfg.Transport)
 	}
 	c.client, c.contact = client, contact
-	c.log.Info("sip trunk ready", "trunk", cfg.Trunk, "transport", cfg.Transport, "listen", listenAddr,
+	c.log.Info("SIP trunk ready", "address", cfg.Trunk, "transport", cfg.Transport, "listen", listenAddr,
 		"advertise", c.advertIP, "rtp", fmt.Sprintf("%d-%d", cfg.RTPPortMin, cfg.RTPPortMax))
 	return c, nil
+}
+
+// bindError explains a SIP socket that cannot be opened. A fixed port in
+// use is most often another dialdeck on the same trunk.
+func bindError(laddr string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("SIP socket %s: %w (another dialdeck, the TUI or `run`, may be using this trunk; "+
+			"leave the port out of bind_address to pick a free one)", laddr, err)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return fmt.Errorf("SIP socket %s: %w (bind_address must be an IP of this machine, e.g. 127.0.0.1 or 0.0.0.0)", laddr, err)
+	}
+	return fmt.Errorf("SIP socket %s: %w", laddr, err)
 }
 
 // waitConn waits until sipgo registered the listening socket (ServeUDP runs

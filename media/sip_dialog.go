@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dialdeck/dialdeck/engine"
@@ -27,9 +28,9 @@ var progressRank = map[string]int{"trying": 1, "ringing": 2, "early media": 3, "
 // DialProgress is Dial with the SIP detail of each step ("180 Ringing",
 // the final code) for the UI; the bridge prefers it when present.
 func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, onState func(state, detail string)) (PhoneCall, error) {
-	start := time.Now()
+	// Nothing rings before the INVITE leaves.
 	failed := func(reason string) *DialError {
-		return &DialError{Outcome: engine.OutcomeFailed, Reason: reason, Ring: time.Since(start)}
+		return &DialError{Outcome: engine.OutcomeFailed, Reason: reason}
 	}
 	release, err := c.acquire(ctx)
 	if err != nil {
@@ -59,7 +60,7 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	callID := inv.CallID().Value()
 	if err := c.prepareContact(inv); err != nil {
 		log.Warn("INVITE not sent", "err", err)
-		return nil, failed("SIP transport error: " + err.Error())
+		return nil, failed(c.transportReason(err))
 	}
 	// Known by Call-ID from now on: a BYE right after our ACK (or a
 	// re-INVITE) must find the call, not get 481.
@@ -83,8 +84,14 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	state("trying", "INVITE sent")
 
 	var early *sdpAnswer
+	// The ring counts from the first provisional past 100 Trying (180,
+	// 183, ...): a trunk that never said anything did not ring.
+	var rang time.Time
 	onResponse := func(res *sip.Response) {
 		detail := fmt.Sprintf("%d %s", res.StatusCode, res.Reason)
+		if res.IsProvisional() && res.StatusCode != 100 && rang.IsZero() {
+			rang = time.Now()
+		}
 		switch {
 		case res.StatusCode == 100:
 			state("trying", detail)
@@ -105,7 +112,10 @@ func (c *SIPCarrier) DialProgress(ctx context.Context, req engine.CallRequest, o
 	}
 	ir := c.runInvite(ctx, inv, onResponse)
 	rtp.stopEarly()
-	ring := time.Since(start)
+	var ring time.Duration
+	if !rang.IsZero() {
+		ring = time.Since(rang)
+	}
 	log.Debug("INVITE done", "call_id", callID)
 
 	if ir.dlg == nil {
@@ -176,7 +186,9 @@ func (c *SIPCarrier) newInvite(req engine.CallRequest, sdp []byte) *sip.Request 
 }
 
 // responseError maps a final non-2xx response to how the lead ends.
-func responseError(res *sip.Response, hadCredentials bool) *DialError {
+// hadCredentials: the trunk has a password; sentCredentials: the INVITE
+// that got res carried them (it answered a challenge).
+func responseError(res *sip.Response, hadCredentials, sentCredentials bool) *DialError {
 	code := res.StatusCode
 	status := fmt.Sprintf("%d %s", code, strings.TrimSpace(res.Reason))
 	d := &DialError{Outcome: engine.OutcomeFailed, Reason: status, SIPCode: code}
@@ -186,7 +198,13 @@ func responseError(res *sip.Response, hadCredentials bool) *DialError {
 	case 480, 408, 487:
 		d.Outcome, d.Reason = engine.OutcomeNoAnswer, "no answer ("+status+")"
 	case 603:
-		d.Outcome, d.Reason = engine.OutcomeNoAnswer, "declined"
+		d.Outcome, d.Reason = engine.OutcomeNoAnswer, "declined ("+status+")"
+	case 403:
+		if sentCredentials {
+			// Trunks commonly refuse a wrong password with 403 rather
+			// than a new challenge.
+			d.Reason = status + " (check the trunk's username and password)"
+		}
 	case 404, 484, 410, 604:
 		d.Reason, d.Permanent = "number not reachable ("+status+")", true
 	case 401, 407:
@@ -211,8 +229,11 @@ type sipCall struct {
 	sdpVer  uint64 // our SDP's o= version, bumped when what we send changes
 	lastSDP string // the media part of the last SDP we sent
 	noMedia time.Duration
-	release func()
-	code    int
+	// mediaLost: no RTP for noMedia; the callee is likely gone, so
+	// Hangup does not wait for the BYE's response.
+	mediaLost atomic.Bool
+	release   func()
+	code      int
 
 	bye     chan struct{} // the callee hung up
 	byeOnce sync.Once
@@ -239,6 +260,7 @@ func (s *sipCall) ReadRTP(b []byte) (int, error) {
 	default:
 	}
 	if errors.Is(err, errRTPTimeout) {
+		s.mediaLost.Store(true)
 		s.c.trace("-- no RTP from the callee for %v", s.noMedia)
 		return 0, &PhoneLegError{Reason: fmt.Sprintf("no media from the callee for %v", s.noMedia)}
 	}
@@ -279,8 +301,13 @@ func (s *sipCall) remoteHangup() {
 }
 
 func (s *sipCall) sendBye() {
+	s.c.trace("-> BYE")
+	s.byeTx()
+}
+
+// byeTx runs the BYE transaction (up to 5 s without a response).
+func (s *sipCall) byeTx() {
 	c := s.c
-	c.trace("-> BYE")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.dlg.bye(ctx); err != nil {
@@ -291,20 +318,47 @@ func (s *sipCall) sendBye() {
 	c.trace("<- 200 OK (BYE)")
 }
 
+// byeWait is how long Hangup waits for the BYE's response before it
+// returns and lets the transaction finish in the background: a callee that
+// vanished never answers, and the call's end must not wait 5 s for it.
+const byeWait = time.Second
+
 // Hangup sends BYE unless the callee already hung up, then frees the RTP
-// port and the trunk's call slot.
+// port and the trunk's call slot once the BYE is answered or given up. It
+// returns after at most byeWait (at once when the callee's media was lost:
+// it is most likely gone); Close still waits for the BYE.
 func (s *sipCall) Hangup() {
 	s.once.Do(func() {
 		close(s.local)
 		_ = s.rtp.conn.SetReadDeadline(time.Now())
+		finish := func() {
+			s.rtp.close()
+			s.dlg.end()
+			s.c.unregister(s)
+			s.release()
+		}
 		select {
 		case <-s.bye:
+			finish()
+			return
 		default:
-			s.sendBye()
 		}
-		s.rtp.close()
-		s.dlg.end()
-		s.c.unregister(s)
-		s.release()
+		s.c.trace("-> BYE")
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.byeTx()
+			finish()
+		}()
+		wait := byeWait
+		if s.mediaLost.Load() {
+			wait = 0
+		}
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+		}
 	})
 }

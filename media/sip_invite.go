@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/dialdeck/dialdeck/engine"
@@ -31,6 +33,7 @@ type inviteResult struct {
 	crossed bool          // a 2xx came after we gave up: ACKed and hung up
 	abandon error         // errRingTimeout, errDialCancel, errCarrierClosed; nil if we waited to the end
 	replied bool          // the trunk sent any response
+	authed  bool          // we answered a digest challenge with credentials
 	err     error         // transaction error (timeout, transport) when no final came
 }
 
@@ -191,6 +194,7 @@ func (c *SIPCarrier) inviteLoop(ctx context.Context, inv *sip.Request, tx sip.Cl
 			case (res.StatusCode == 401 || res.StatusCode == 407) && c.cfg.Password != "" &&
 				authTries < 2 && r.abandon == nil && hasChallenge(res):
 				authTries++
+				r.authed = true
 				tx.Terminate()
 				c.trace("-> INVITE (with credentials)")
 				ntx, err := c.client.TransactionDigestAuth(context.Background(), inv, res,
@@ -336,12 +340,12 @@ func (c *SIPCarrier) inviteFailure(ctx context.Context, ir inviteResult, ring ti
 	case ir.abandon != nil:
 		d.Reason = "sip trunk " + c.cfg.ID + " closed while ringing"
 	case ir.final != nil:
-		d = responseError(ir.final, c.cfg.Password != "")
+		d = responseError(ir.final, c.cfg.Password != "", ir.authed)
 		d.Ring = ring
 	case errors.Is(ir.err, sip.ErrTransactionTimeout):
 		d.Reason = fmt.Sprintf("no response from the SIP trunk %s (timeout)", c.cfg.Trunk)
 	case errors.As(ir.err, new(notSentError)), errors.Is(ir.err, sip.ErrTransactionTransport):
-		d.Reason = "SIP transport error: " + ir.err.Error()
+		d.Reason = c.transportReason(ir.err)
 	case errors.Is(ir.err, errCarrierClosed):
 		d.Reason = "sip trunk " + c.cfg.ID + " closed"
 	case ir.err != nil:
@@ -350,4 +354,24 @@ func (c *SIPCarrier) inviteFailure(ctx context.Context, ir inviteResult, ring ti
 		d.Reason = "SIP error: the INVITE ended without a final response"
 	}
 	return d
+}
+
+// transportReason words a failure to reach the trunk. A failed connect
+// (tcp, tls) is named by its target and cause, without Go's
+// "dial tcp <nil>->host:port: connect:" prefix.
+func (c *SIPCarrier) transportReason(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		target := c.trunk.HostPort()
+		if c.cfg.OutboundProxy != "" {
+			target = c.cfg.OutboundProxy
+		}
+		why := op.Err.Error()
+		var errno syscall.Errno
+		if errors.As(op.Err, &errno) {
+			why = errno.Error()
+		}
+		return fmt.Sprintf("SIP transport error: cannot connect to %s over %s: %s", target, c.cfg.Transport, why)
+	}
+	return "SIP transport error: " + err.Error()
 }

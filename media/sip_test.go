@@ -360,8 +360,10 @@ func TestSIPDigestAuth(t *testing.T) {
 
 func TestSIPDigestAuthWrongPassword(t *testing.T) {
 	run := placeSIPCall(t, "auth401.xml", func(c *SIPTrunkConfig) { c.Username, c.Password = "dialdeck", "wrong" })
-	if run.res.Outcome != engine.OutcomeFailed || run.res.SIPCode != 403 || run.res.Reason != "403 Forbidden" {
-		t.Errorf("got %s %q SIP %d, want failed 403 Forbidden", run.res.Outcome, run.res.Reason, run.res.SIPCode)
+	// The trunk refuses the credentials with 403, not a new challenge.
+	want := "403 Forbidden (check the trunk's username and password)"
+	if run.res.Outcome != engine.OutcomeFailed || run.res.SIPCode != 403 || run.res.Reason != want {
+		t.Errorf("got %s %q SIP %d, want failed %q", run.res.Outcome, run.res.Reason, run.res.SIPCode, want)
 	}
 	if code := run.sipp.wait(15 * time.Second); code == 0 {
 		t.Error("sipp accepted a wrong password")
@@ -398,9 +400,11 @@ func TestSIPFinalResponses(t *testing.T) {
 		permanent bool
 	}{
 		{"busy486.xml", engine.OutcomeBusy, engine.DispBusy, 486, "callee busy (486 Busy Here)", false},
-		{"decline603.xml", engine.OutcomeNoAnswer, engine.DispNoAnswer, 603, "declined", false},
+		{"decline603.xml", engine.OutcomeNoAnswer, engine.DispNoAnswer, 603, "declined (603 Decline)", false},
 		{"error503.xml", engine.OutcomeFailed, engine.DispFailed, 503, "503 Service Unavailable", false},
 		{"notfound404.xml", engine.OutcomeFailed, engine.DispFailed, 404, "number not reachable (404 Not Found)", true},
+		// No challenge answered: a plain 403, no word about the password.
+		{"forbidden403.xml", engine.OutcomeFailed, engine.DispFailed, 403, "403 Forbidden", false},
 	}
 	for _, tc := range cases {
 		t.Run(strings.TrimSuffix(tc.scenario, ".xml"), func(t *testing.T) {
@@ -412,6 +416,10 @@ func TestSIPFinalResponses(t *testing.T) {
 			}
 			if d := engine.Dispose(res, true); d != tc.disp {
 				t.Errorf("disposition %s, want %s", d, tc.disp)
+			}
+			// 403 and 503 come with at most 100 Trying: nothing rang.
+			if (tc.code == 403 || tc.code == 503) && res.RingDuration != 0 {
+				t.Errorf("ring %v without a ringing response, want 0", res.RingDuration)
 			}
 			run.wantSippOK(t)
 		})
@@ -530,6 +538,9 @@ func TestSIPNoResponse(t *testing.T) {
 	if res.Outcome != engine.OutcomeFailed || !strings.HasPrefix(res.Reason, "no response from the SIP trunk") || res.SIPCode != 0 {
 		t.Errorf("got %s %q SIP %d, want failed: no response", res.Outcome, res.Reason, res.SIPCode)
 	}
+	if res.RingDuration != 0 {
+		t.Errorf("ring %v from a trunk that never answered, want 0", res.RingDuration)
+	}
 	if run.traced("CANCEL") {
 		t.Errorf("CANCEL sent without any provisional response: %q", run.trace)
 	}
@@ -554,31 +565,37 @@ func TestSIPReInvite(t *testing.T) {
 }
 
 func TestSIPTransportError(t *testing.T) {
-	// A TCP trunk nobody listens on: the INVITE cannot leave.
-	noLeaks(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	rtpLo := freePortPair(t, 37000, 45000)
-	var logs bytes.Buffer
-	c, err := NewSIPCarrier(SIPTrunkConfig{ID: "dead", Trunk: addr, Transport: "tcp", BindAddr: "127.0.0.1",
-		RTPPortMin: rtpLo, RTPPortMax: rtpLo + 3, Username: "u", Password: "pw-never-logged"},
-		slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	req := testRequest(1)
-	req.Phone = sipTestPhone
-	_, err = c.Dial(context.Background(), req, nil)
-	var de *DialError
-	if !errors.As(err, &de) || de.Outcome != engine.OutcomeFailed || !strings.HasPrefix(de.Reason, "SIP transport error") {
-		t.Fatalf("got %v, want failed: SIP transport error", err)
-	}
-	if strings.Contains(logs.String(), "pw-never-logged") || strings.Contains(logs.String(), sipTestPhone) {
-		t.Errorf("the password or the full number reached the log:\n%s", logs.String())
+	// A TCP or TLS trunk nobody listens on: the INVITE cannot leave, the
+	// reason names the target and the cause, and nothing rang.
+	for _, transport := range []string{"tcp", "tls"} {
+		t.Run(transport, func(t *testing.T) {
+			noLeaks(t)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := ln.Addr().String()
+			ln.Close()
+			rtpLo := freePortPair(t, 37000, 45000)
+			var logs bytes.Buffer
+			c, err := NewSIPCarrier(SIPTrunkConfig{ID: "dead", Trunk: addr, Transport: transport, BindAddr: "127.0.0.1",
+				RTPPortMin: rtpLo, RTPPortMax: rtpLo + 3, Username: "u", Password: "pw-never-logged"},
+				slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			req := testRequest(1)
+			req.Phone = sipTestPhone
+			_, err = c.Dial(context.Background(), req, nil)
+			var de *DialError
+			want := "SIP transport error: cannot connect to " + addr + " over " + transport + ": connection refused"
+			if !errors.As(err, &de) || de.Outcome != engine.OutcomeFailed || de.Reason != want || de.Ring != 0 {
+				t.Fatalf("got %v (ring %v), want failed %q with no ring", err, de.Ring, want)
+			}
+			if strings.Contains(logs.String(), "pw-never-logged") || strings.Contains(logs.String(), sipTestPhone) {
+				t.Errorf("the password or the full number reached the log:\n%s", logs.String())
+			}
+		})
 	}
 }
