@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -415,6 +416,15 @@ func parseEndCallArgs(s string) (EndCallArgs, error) {
 }
 
 func (a *AgentLeg) handle(data []byte) {
+	// handle runs on pion's data channel goroutine: a panic here (in the
+	// bridge's callbacks or the engine's progress hook) would kill the
+	// process and every live call. This call ends failed instead.
+	defer func() {
+		if v := recover(); v != nil {
+			a.cfg.Log.Error("handling an agent event panicked", "panic", v, "stack", string(debug.Stack()))
+			a.end(fmt.Sprintf("internal error handling an agent event: %v", v), false)
+		}
+	}()
 	e, err := parseAgentEvent(data)
 	if err != nil {
 		a.ignored.Add(1)
