@@ -115,8 +115,11 @@ func TestPanicAfterAnswerEndsBothLegs(t *testing.T) {
 		name string
 		// resolverPanics: the agent resolver panics (no agent leg yet).
 		resolverPanics bool
-		// progressPanics: the progress callback panics on the first
-		// transcript line, on pion's data channel goroutine.
+		// progressPanics: the progress callback panics once a transcript
+		// line is shown. That update usually runs on pion's data channel
+		// goroutine (recovered there: the call fails with wantReason), but
+		// Place's own next update carries the line too and may get there
+		// first (Place panics with wantPanic): either way both legs end.
 		progressPanics         bool
 		readN, writeN, voiceAt int
 		wantPanic              string
@@ -125,7 +128,8 @@ func TestPanicAfterAnswerEndsBothLegs(t *testing.T) {
 	}{
 		{name: "agent resolver panics", resolverPanics: true, wantPanic: "resolver bug"},
 		{name: "phone Voicemail panics once the agent leg is up", voiceAt: 2, wantPanic: "phone leg Voicemail bug", wantAgentSession: true},
-		{name: "progress callback panics on an agent event", progressPanics: true, wantReason: "internal error handling an agent event: progress bug", wantAgentSession: true},
+		{name: "progress callback panics on an agent event", progressPanics: true, wantPanic: "progress bug",
+			wantReason: "internal error handling an agent event: progress bug", wantAgentSession: true},
 		{name: "phone ReadRTP panics in the relay", readN: 20, wantReason: "internal error relaying the call's audio: phone leg ReadRTP bug", wantAgentSession: true},
 		{name: "phone WriteRTP panics in the relay", writeN: 20, wantReason: "internal error relaying the call's audio: phone leg WriteRTP bug", wantAgentSession: true},
 	} {
@@ -153,7 +157,7 @@ func TestPanicAfterAnswerEndsBothLegs(t *testing.T) {
 				}
 			}
 			res, p := placeRecovering(t, b, req)
-			if tc.wantPanic != "" {
+			if tc.wantPanic != "" && (p != nil || tc.wantReason == "") {
 				if p == nil || !strings.Contains(fmt.Sprint(p), tc.wantPanic) {
 					t.Fatalf("want panic %q, got %v (%+v)", tc.wantPanic, p, res)
 				}
@@ -178,5 +182,26 @@ func TestPanicAfterAnswerEndsBothLegs(t *testing.T) {
 			}
 			waitSessions(t, agent)
 		})
+	}
+}
+
+// TestAgentEventHandlerPanicEndsLeg: a panic while handling an agent event
+// (on pion's data channel goroutine in a real call) is recovered and ends
+// the leg with a reason, instead of killing the process.
+func TestAgentEventHandlerPanicEndsLeg(t *testing.T) {
+	var logs lockedBuffer
+	a := &AgentLeg{cfg: AgentConfig{Log: slog.New(slog.NewTextHandler(&logs, nil))}.withDefaults(), ended: make(chan struct{}),
+		ev: agentEvents{transcript: func(string, string) { panic("transcript bug") }}}
+	a.handle([]byte(`{"type":"response.audio_transcript.done","transcript":"Hi Arjun"}`))
+	select {
+	case <-a.Done():
+	default:
+		t.Fatal("the leg did not end after the handler panicked")
+	}
+	if r, byAgent := a.EndReason(); byAgent || r != "internal error handling an agent event: transcript bug" {
+		t.Fatalf("end reason %q (by agent %v)", r, byAgent)
+	}
+	if l := logs.String(); !strings.Contains(l, "handling an agent event panicked") || !strings.Contains(l, "goroutine") {
+		t.Fatalf("want the panic and its stack logged:\n%s", l)
 	}
 }
