@@ -266,7 +266,7 @@ func agentResolver(cfg *config.Config, sim *media.SimPlacer, log *slog.Logger) (
 		if !ok {
 			return media.AgentConfig{}, fmt.Errorf("agent %q is not in the config", req.AgentID)
 		}
-		c := media.AgentConfig{Voice: ag.Voice, MaxDuration: ag.MaxCallDuration, Log: log}
+		c := media.AgentConfig{Voice: ag.Voice, MaxDuration: ag.MaxCallDuration, ConnectionLostTimeout: ag.ConnectionLost, Log: log}
 		switch ag.Kind {
 		case config.AgentSim:
 			c.URL, c.Header = simAgent.URL(), media.SimCallHeader(req)

@@ -20,8 +20,20 @@ const (
 	DefaultLogLevel           = slog.LevelInfo
 	DefaultMaxConcurrentCalls = 10
 	DefaultMaxCallDuration    = 10 * time.Minute
-	DefaultCallsPerSecond     = 1.0
-	DefaultWebhookTimeout     = 10 * time.Second
+	// DefaultConnectionLost is how long a webrtc agent's connection may go
+	// without a packet before its call is ended: long enough to ride out a
+	// Wi-Fi roam or a brief routing blip on the way to a remote agent.
+	DefaultConnectionLost = 15 * time.Second
+	// DefaultSimConnectionLost is the same for the built-in sim agent, on
+	// loopback, where a 5 s silence means it is gone.
+	DefaultSimConnectionLost = 5 * time.Second
+	// MinConnectionLost and MaxConnectionLost bound connection_lost_timeout:
+	// below 3 s a scheduling hiccup ends calls; above 2 m a vanished agent
+	// keeps a callee on a dead line.
+	MinConnectionLost     = 3 * time.Second
+	MaxConnectionLost     = 2 * time.Minute
+	DefaultCallsPerSecond = 1.0
+	DefaultWebhookTimeout = 10 * time.Second
 )
 
 // Config is a loaded and validated configuration.
@@ -83,6 +95,9 @@ type Agent struct {
 	// than from the call status.
 	Analysis        bool
 	MaxCallDuration time.Duration
+	// ConnectionLost ends a call once the agent's connection has carried no
+	// packet (audio, RTCP or ICE check) for this long.
+	ConnectionLost time.Duration
 	// Sim holds the simulated agent's behaviour (kind sim only).
 	Sim SimAgent
 }

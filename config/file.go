@@ -41,6 +41,7 @@ type fileAgent struct {
 	Voice           string        `toml:"voice"`
 	Analysis        *bool         `toml:"analysis"`
 	MaxCallDuration durationText  `toml:"max_call_duration"`
+	ConnectionLost  durationText  `toml:"connection_lost_timeout"`
 	Sim             *fileSimAgent `toml:"sim"`
 }
 

@@ -66,6 +66,9 @@ func TestDefaultsApplied(t *testing.T) {
 	if !a.Analysis || a.MaxCallDuration != 10*time.Minute || a.Sim.Qualified+a.Sim.NotInterested+a.Sim.Callback+a.Sim.DoNotCall <= 0 {
 		t.Errorf("agent = %+v", a)
 	}
+	if a.ConnectionLost != 5*time.Second {
+		t.Errorf("sim agent connection_lost_timeout = %v, want 5s", a.ConnectionLost)
+	}
 	if cfg.Numbers[0].CallsPerSecond != 1 {
 		t.Errorf("calls_per_second = %g, want 1", cfg.Numbers[0].CallsPerSecond)
 	}
@@ -75,6 +78,22 @@ func TestDefaultsApplied(t *testing.T) {
 	}
 	if cfg.Webhooks.Timeout != 10*time.Second || cfg.Webhooks.Secret.IsSet() {
 		t.Errorf("webhooks = %+v", cfg.Webhooks)
+	}
+}
+
+// TestConnectionLostTimeout: webrtc agents default to 15s (a remote agent
+// rides out a network blip), sim agents to 5s; a set value is kept.
+func TestConnectionLostTimeout(t *testing.T) {
+	doc := minimal + "[[agents]]\nid = \"remote\"\nkind = \"webrtc\"\nurl = \"https://agent.example.com/v1\"\n" +
+		"[[agents]]\nid = \"tuned\"\nkind = \"webrtc\"\nurl = \"https://agent.example.com/v1\"\nconnection_lost_timeout = \"40s\"\n"
+	cfg, err := Parse([]byte(doc), "test.toml", WithLookupEnv(noEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []time.Duration{5 * time.Second, 15 * time.Second, 40 * time.Second} {
+		if got := cfg.Agents[i].ConnectionLost; got != want {
+			t.Errorf("agent %s: connection_lost_timeout %v, want %v", cfg.Agents[i].ID, got, want)
+		}
 	}
 }
 
@@ -181,6 +200,16 @@ func TestValidationErrors(t *testing.T) {
 			name: "bad duration",
 			doc:  minimal + "[carriers.sim]\nring_min = \"2 seconds\"\n",
 			want: []string{`test.toml:10:12: carriers.sim.ring_min: "2 seconds" is not a duration`},
+		},
+		{
+			name: "connection_lost_timeout too short",
+			doc:  strings.Replace(minimal, `kind = "sim"`, "kind = \"sim\"\nconnection_lost_timeout = \"1s\"", 1),
+			want: []string{`test.toml:4:27: agents[0].connection_lost_timeout: 1s is out of range: use 3s to 2m0s`},
+		},
+		{
+			name: "connection_lost_timeout not a duration",
+			doc:  strings.Replace(minimal, `kind = "sim"`, "kind = \"sim\"\nconnection_lost_timeout = \"soon\"", 1),
+			want: []string{`test.toml:4:27: agents[0].connection_lost_timeout: "soon" is not a duration`},
 		},
 		{
 			name: "min above max",

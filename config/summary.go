@@ -28,8 +28,8 @@ func (c *Config) Summary() string {
 		if !a.Analysis {
 			analysis = "analysis off"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\ttoken %s\t%s\tmax call %s\n",
-			a.ID, a.Kind, where, setOrNot(a.Token), analysis, a.MaxCallDuration)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\ttoken %s\t%s\tmax call %s\tconnection lost after %s\n",
+			a.ID, a.Kind, where, setOrNot(a.Token), analysis, a.MaxCallDuration, a.ConnectionLost)
 	}
 	tw.Flush()
 

@@ -14,6 +14,7 @@ func TestSummaryOfExample(t *testing.T) {
 		"up to 6 concurrent calls",
 		"sim-agent  sim",
 		"token not set",
+		"connection lost after 5s",
 		"pn_demo  +14155550100  carrier sim  2 calls/s",
 		"ring 2s-6s, talk 5s-30s",
 		"webhooks:  signed (secret set), timeout 10s",
@@ -33,7 +34,7 @@ func TestSummaryShowsOnlyAgentHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := cfg.Summary()
-	wantContains(t, s, "a1  webrtc  https://agent.example.com  token not set")
+	wantContains(t, s, "a1  webrtc  https://agent.example.com  token not set", "connection lost after 15s")
 	if strings.Contains(s, "/v1/calls") {
 		t.Errorf("Summary shows the agent URL path:\n%s", s)
 	}

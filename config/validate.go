@@ -100,6 +100,14 @@ func (v *validator) agents(fas []fileAgent) []Agent {
 		if a.MaxCallDuration <= 0 {
 			v.errorf(p+".max_call_duration", "must be positive")
 		}
+		lostDefault := DefaultConnectionLost
+		if a.Kind == AgentSim {
+			lostDefault = DefaultSimConnectionLost
+		}
+		a.ConnectionLost = v.duration(p+".connection_lost_timeout", fa.ConnectionLost, lostDefault)
+		if fa.ConnectionLost != "" && (a.ConnectionLost < MinConnectionLost || a.ConnectionLost > MaxConnectionLost) {
+			v.errorf(p+".connection_lost_timeout", "%v is out of range: use %v to %v", a.ConnectionLost, MinConnectionLost, MaxConnectionLost)
+		}
 		switch a.Kind {
 		case AgentSim:
 			if fa.URL != "" {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,8 +51,12 @@ type AgentConfig struct {
 	FirstAudioTimeout time.Duration
 	// MaxDuration ends a call whose agent never calls end_call.
 	MaxDuration time.Duration
-	HTTPClient  *http.Client
-	Log         *slog.Logger
+	// ConnectionLostTimeout ends a call whose agent leg has carried no
+	// packet at all (audio, RTCP, ICE check) for this long: the agent
+	// vanished without hanging up. Shorter blips are ridden out.
+	ConnectionLostTimeout time.Duration
+	HTTPClient            *http.Client
+	Log                   *slog.Logger
 }
 
 func (c AgentConfig) withDefaults() AgentConfig {
@@ -66,6 +71,9 @@ func (c AgentConfig) withDefaults() AgentConfig {
 	}
 	if c.MaxDuration <= 0 {
 		c.MaxDuration = DefaultMaxDuration
+	}
+	if c.ConnectionLostTimeout <= 0 {
+		c.ConnectionLostTimeout = DefaultConnectionLostTimeout
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = http.DefaultClient
@@ -107,6 +115,11 @@ type AgentLeg struct {
 	analysis  *engine.Analysis
 
 	ignored atomic.Int64
+
+	// lost ends the call once a disconnected leg stays so for the rest of
+	// the connection-lost timeout; disconnectedAt is when it went (under mu).
+	lost           *time.Timer
+	disconnectedAt time.Time
 }
 
 // DialAgent opens the agent leg: a complete (non-trickle) offer POSTed to
@@ -114,6 +127,7 @@ type AgentLeg struct {
 // The returned error's text is the human-readable failure reason.
 func DialAgent(ctx context.Context, cfg AgentConfig, req engine.CallRequest, ev agentEvents) (*AgentLeg, error) {
 	cfg = cfg.withDefaults()
+	cfg.Net.ice = iceTimesFor(cfg.ConnectionLostTimeout, cfg.ConnectTimeout)
 	api, err := newAPI(cfg.Net)
 	if err != nil {
 		return nil, err
@@ -191,19 +205,61 @@ func (a *AgentLeg) setup(req engine.CallRequest) error {
 			close(a.hasRemote)
 		}
 	})
+	a.pc.OnICEConnectionStateChange(a.iceState)
 	a.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s != webrtc.PeerConnectionStateFailed {
 			return
 		}
-		select {
-		case <-a.opened:
+		if a.isOpen() {
 			// It was up: the agent vanished without hanging up.
-			a.end(fmt.Sprintf("agent stopped responding: no packets for %v (connection lost without a hang-up)", AgentSilenceLimit), false)
-		default:
+			a.end(a.lostReason(), false)
+		} else {
 			a.end("ICE/DTLS connection to the agent failed", false)
 		}
 	})
 	return nil
+}
+
+func (a *AgentLeg) isOpen() bool {
+	select {
+	case <-a.opened:
+		return true
+	default:
+		return false
+	}
+}
+
+func (a *AgentLeg) lostReason() string {
+	return fmt.Sprintf("agent stopped responding: no packets for %v (connection lost without a hang-up)", a.cfg.ConnectionLostTimeout)
+}
+
+// iceState follows a live leg's ICE state: "disconnected" (no packet for a
+// while) is logged and starts the rest of the connection-lost timeout;
+// packets again before it runs out ("connected") cancel it.
+func (a *AgentLeg) iceState(s webrtc.ICEConnectionState) {
+	if !a.isOpen() {
+		return // still connecting: the connect timeout governs
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch s {
+	case webrtc.ICEConnectionStateDisconnected:
+		if a.lost != nil {
+			return
+		}
+		a.disconnectedAt = time.Now()
+		left := a.cfg.ConnectionLostTimeout - a.cfg.Net.ice.disconnected
+		a.cfg.Log.Warn("agent connection disconnected", "silent_for", a.cfg.Net.ice.disconnected, "ends_call_in", left)
+		a.lost = time.AfterFunc(left, func() { a.end(a.lostReason(), false) })
+	case webrtc.ICEConnectionStateConnected, webrtc.ICEConnectionStateCompleted:
+		if a.lost == nil {
+			return
+		}
+		if a.lost.Stop() {
+			a.cfg.Log.Info("agent connection recovered", "disconnected_for", time.Since(a.disconnectedAt).Round(time.Millisecond))
+		}
+		a.lost = nil
+	}
 }
 
 // negotiate gathers every candidate, POSTs the offer and applies the answer.
@@ -415,6 +471,15 @@ func parseEndCallArgs(s string) (EndCallArgs, error) {
 }
 
 func (a *AgentLeg) handle(data []byte) {
+	// handle runs on pion's data channel goroutine: a panic here (in the
+	// bridge's callbacks or the engine's progress hook) would kill the
+	// process and every live call. This call ends failed instead.
+	defer func() {
+		if v := recover(); v != nil {
+			a.cfg.Log.Error("handling an agent event panicked", "panic", v, "stack", string(debug.Stack()))
+			a.end(fmt.Sprintf("internal error handling an agent event: %v", v), false)
+		}
+	}()
 	e, err := parseAgentEvent(data)
 	if err != nil {
 		a.ignored.Add(1)
@@ -560,6 +625,11 @@ func (a *AgentLeg) WriteRTP(b []byte) error {
 func (a *AgentLeg) Close() {
 	a.closeOnce.Do(func() {
 		a.end("hung up by dialdeck", false)
+		a.mu.Lock()
+		if a.lost != nil {
+			a.lost.Stop()
+		}
+		a.mu.Unlock()
 		if a.dc != nil && a.dc.ReadyState() == webrtc.DataChannelStateOpen {
 			// The function_call_output was queued just before: give SCTP a
 			// moment to deliver it so the agent sees its tool call answered.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,10 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 		}
 		return engine.CallResult{Outcome: engine.OutcomeFailed, Reason: "carrier: " + err.Error(), RingDuration: time.Since(start)}
 	}
+	// From here on the phone leg is up: whatever happens below, a panic
+	// included (the engine recovers it and may redial the lead), it is hung
+	// up. Hangup is idempotent, so the normal paths' own hang-ups stay.
+	defer call.Hangup()
 	answered := time.Now()
 	res := engine.CallResult{Answered: true, RingDuration: answered.Sub(start), Outcome: engine.OutcomeAnswered}
 	if sc, ok := call.(interface{ SIPCode() int }); ok {
@@ -103,10 +108,12 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 		call.Hangup()
 		return fail(err.Error())
 	}
-	cfg = cfg.withDefaults()
+	// The call's logger (campaign, lead, masked phone) unless the resolver
+	// gave one of its own; before withDefaults, which would discard it.
 	if cfg.Log == nil || cfg.Log == b.log {
 		cfg.Log = log
 	}
+	cfg = cfg.withDefaults()
 	live.update(func(p *engine.CallProgress) { p.State = "connecting agent" })
 	var (
 		mu         sync.Mutex
@@ -125,6 +132,7 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 		call.Hangup()
 		return fail(err.Error())
 	}
+	defer leg.Close() // idempotent, like Hangup: no agent leg outlives Place
 	state := "talking"
 	if call.Voicemail() {
 		state = "voicemail"
@@ -132,18 +140,36 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 	live.update(func(p *engine.CallProgress) { p.State = state })
 
 	var toAgent, fromAgent atomic.Uint64
-	firstAudio, calleeGone := make(chan struct{}), make(chan struct{})
+	firstAudio, calleeGone, broken := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	var phoneErr error // why the phone leg stopped; read after calleeGone
+	var (
+		brokenOnce sync.Once
+		brokenBy   *relayPanic // set before broken is closed
+	)
+	// A panic in a relay goroutine (a carrier's or pion's bug on this
+	// call's packets) would kill the process and every live call: the
+	// relay recovers it, and the call ends failed here.
+	panicked := func(err error) {
+		var rp *relayPanic
+		if errors.As(err, &rp) {
+			brokenOnce.Do(func() {
+				brokenBy = rp
+				log.Error("media relay panicked", "panic", rp.v, "stack", rp.stack)
+				close(broken)
+			})
+		}
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		defer close(calleeGone)
 		phoneErr = b.relay(call.ReadRTP, leg.WriteRTP, &toAgent, nil)
+		panicked(phoneErr)
 	}()
 	go func() {
 		defer wg.Done()
-		b.relay(leg.ReadRTP, call.WriteRTP, &fromAgent, firstAudio)
+		panicked(b.relay(leg.ReadRTP, call.WriteRTP, &fromAgent, firstAudio))
 	}()
 	teardown := func() {
 		leg.Close()
@@ -166,6 +192,9 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 	waitAudio := firstAudio
 	for {
 		select {
+		case <-broken:
+			teardown()
+			return fail(brokenBy.Error())
 		case <-waitAudio:
 			noAudio.Stop()
 			waitAudio = nil
@@ -188,6 +217,10 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 			res.Analysis = leg.Analysis()
 			teardown()
 			var legErr *PhoneLegError
+			var rp *relayPanic
+			if errors.As(phoneErr, &rp) {
+				return fail(rp.Error())
+			}
 			if errors.As(phoneErr, &legErr) {
 				// The carrier ended the call for a reason of its own ("no media").
 				return fail(legErr.Reason)
@@ -228,7 +261,12 @@ func (h *HangUp) Error() string { return h.Reason }
 // buffering, so the only added latency is one read and one write. A
 // failed write drops that packet (as a network would) and goes on. It
 // returns the read error that ended it (io.EOF for a hang-up).
-func (b *Bridge) relay(src func([]byte) (int, error), dst func([]byte) error, n *atomic.Uint64, first chan struct{}) error {
+func (b *Bridge) relay(src func([]byte) (int, error), dst func([]byte) error, n *atomic.Uint64, first chan struct{}) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &relayPanic{v: v, stack: string(debug.Stack())}
+		}
+	}()
 	buf := make([]byte, 1500)
 	for {
 		k, err := src(buf)
@@ -244,6 +282,17 @@ func (b *Bridge) relay(src func([]byte) (int, error), dst func([]byte) error, n 
 			close(first)
 		}
 	}
+}
+
+// relayPanic is a panic recovered in a relay goroutine; its Error is the
+// call's failure reason (the stack goes to the log only).
+type relayPanic struct {
+	v     any
+	stack string
+}
+
+func (p *relayPanic) Error() string {
+	return fmt.Sprintf("internal error relaying the call's audio: %v", p.v)
 }
 
 // LatencyStats is a histogram of the relay's added latency per packet.

@@ -28,14 +28,16 @@ import (
 type faultKind int
 
 const (
-	faultNone         faultKind = iota
-	faultNoAgent                // the agent resolver fails
-	faultCarrierSIP             // the trunk refuses: 503
-	faultCarrierError           // the carrier's connection fails
-	faultPanic                  // a carrier bug panics
-	faultLegLost                // the phone leg dies mid-call
-	faultAgentSilent            // the agent accepts the POST and never answers
-	faultHang                   // the carrier never returns until hung up
+	faultNone          faultKind = iota
+	faultNoAgent                 // the agent resolver fails
+	faultCarrierSIP              // the trunk refuses: 503
+	faultCarrierError            // the carrier's connection fails
+	faultPanic                   // a carrier bug panics
+	faultLegLost                 // the phone leg dies mid-call
+	faultAgentSilent             // the agent accepts the POST and never answers
+	faultHang                    // the carrier never returns until hung up
+	faultResolverPanic           // answered, then the agent resolver panics
+	faultRelayPanic              // answered and talking, then the phone leg's ReadRTP panics
 	nFaultKinds
 )
 
@@ -50,9 +52,26 @@ func kindOf(req engine.CallRequest) faultKind {
 type faultyCarrier struct {
 	*SimCarrier
 	hanging atomic.Int64
+	// answered and hungUp count the phone legs that were answered and
+	// the ones hung up since: every one must be, whatever the fault.
+	answered, hungUp atomic.Int64
 }
 
+// Dial counts answered legs and their hang-ups around dial.
 func (c *faultyCarrier) Dial(ctx context.Context, req engine.CallRequest, onState func(string)) (PhoneCall, error) {
+	call, err := c.dial(ctx, req, onState)
+	if err != nil {
+		return nil, err
+	}
+	c.answered.Add(1)
+	cc := &countedCall{PhoneCall: call, hungUp: &c.hungUp}
+	if kindOf(req) == faultRelayPanic {
+		cc.readPanicAfter = 10
+	}
+	return cc, nil
+}
+
+func (c *faultyCarrier) dial(ctx context.Context, req engine.CallRequest, onState func(string)) (PhoneCall, error) {
 	switch kindOf(req) {
 	case faultCarrierSIP:
 		return nil, &DialError{Outcome: engine.OutcomeFailed, Reason: "503 Service Unavailable", SIPCode: 503}
@@ -145,6 +164,8 @@ func TestEngineKeepsDialingThroughFaults(t *testing.T) {
 		// -race one offer/answer has taken over 3 s.
 		c.AnswerTimeout, c.ConnectTimeout, c.FirstAudioTimeout = 15*time.Second, 15*time.Second, 15*time.Second
 		switch kindOf(req) {
+		case faultResolverPanic:
+			panic(fmt.Sprintf("agent resolver bug on lead %d", req.LeadID))
 		case faultNoAgent:
 			return AgentConfig{}, errors.New("agent ag is not configured")
 		case faultAgentSilent:
@@ -248,6 +269,17 @@ func TestEngineKeepsDialingThroughFaults(t *testing.T) {
 	if probs, err := e.Check(c.ID); err != nil || len(probs) > 0 {
 		t.Fatalf("check: %v %v", probs, err)
 	}
+	// No phone leg outlived its call, panics included, and no agent
+	// session was left open.
+	if a, h := carrier.answered.Load(), carrier.hungUp.Load(); a == 0 || a != h {
+		t.Fatalf("%d phone legs answered, %d hung up", a, h)
+	}
+	for i := 0; agent.Sessions() > 0 && i < 150; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := agent.Sessions(); n != 0 {
+		t.Fatalf("%d agent sessions left open", n)
+	}
 	placer.mu.Lock()
 	most, overlaps := placer.most, placer.overlaps
 	placer.mu.Unlock()
@@ -259,13 +291,15 @@ func TestEngineKeepsDialingThroughFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[faultKind]string{
-		faultNoAgent:      "agent ag is not configured",
-		faultCarrierSIP:   "503 Service Unavailable",
-		faultCarrierError: "carrier: trunk connection reset",
-		faultPanic:        "internal error placing the call: carrier bug on lead",
-		faultLegLost:      "phone leg lost: RTP stream lost",
-		faultAgentSilent:  "agent did not answer the offer: answer timeout after 300ms",
-		faultHang:         "carrier: trunk never answered: campaign stopped or dialdeck shutting down",
+		faultNoAgent:       "agent ag is not configured",
+		faultCarrierSIP:    "503 Service Unavailable",
+		faultCarrierError:  "carrier: trunk connection reset",
+		faultPanic:         "internal error placing the call: carrier bug on lead",
+		faultLegLost:       "phone leg lost: RTP stream lost",
+		faultAgentSilent:   "agent did not answer the offer: answer timeout after 300ms",
+		faultHang:          "carrier: trunk never answered: campaign stopped or dialdeck shutting down",
+		faultResolverPanic: "internal error placing the call: agent resolver bug on lead",
+		faultRelayPanic:    "internal error relaying the call's audio: phone leg ReadRTP bug",
 	}
 	perLead := map[uint64]int{}
 	byKind := map[faultKind]int{}
@@ -301,6 +335,6 @@ func TestEngineKeepsDialingThroughFaults(t *testing.T) {
 		}
 	}
 	r := report()
-	t.Logf("%d leads, %d attempts (%d faulty, %d healthy), most calls at once %d (max %d), dispositions %v, %v",
-		leads, len(atts), len(atts)-byKind[faultNone], byKind[faultNone], most, maxConcurrent, r.ByDisposition, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d leads, %d attempts (%d faulty, %d healthy), %d phone legs answered and all hung up, most calls at once %d (max %d), dispositions %v, %v",
+		leads, len(atts), len(atts)-byKind[faultNone], byKind[faultNone], carrier.answered.Load(), most, maxConcurrent, r.ByDisposition, time.Since(start).Round(time.Millisecond))
 }

@@ -264,9 +264,9 @@ func TestFaultSimAgentClosedMidCall(t *testing.T) {
 
 // TestFaultAgentStalls: the agent talks, then sends nothing at all (no
 // audio, no events) while keeping the connection up. The call ends at the
-// max duration, with that reason; the max duration is past
-// AgentSilenceLimit, so this also shows a silent but live agent (its ICE
-// still answers keepalive checks) is not taken for a vanished one.
+// max duration, with that reason; the max duration is past the
+// connection-lost timeout, so this also shows a silent but live agent (its
+// ICE still answers keepalive checks) is not taken for a vanished one.
 func TestFaultAgentStalls(t *testing.T) {
 	noLeaks(t)
 	fa := startFaultAgent(t, func(s *faultSession) {
@@ -274,8 +274,9 @@ func TestFaultAgentStalls(t *testing.T) {
 		s.audio(300*time.Millisecond, nil)
 		<-s.done // stalled: silent until dialdeck hangs up
 	})
-	maxDur := AgentSilenceLimit + time.Second
-	res, took := placeOne(t, faultBridge(fa.url, func(c *AgentConfig) { c.MaxDuration = maxDur }, nil), 20*time.Second)
+	const lost = 3 * time.Second
+	maxDur := lost + time.Second
+	res, took := placeOne(t, faultBridge(fa.url, func(c *AgentConfig) { c.MaxDuration, c.ConnectionLostTimeout = maxDur, lost }, nil), 20*time.Second)
 	wantFailed(t, res, fmt.Sprintf("max call duration %v reached", maxDur))
 	if res.PacketsFromAgent == 0 || took > maxDur+3*time.Second {
 		t.Fatalf("took %v, %+v", took, res)
@@ -455,12 +456,10 @@ func (c *freezableConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	return c.PacketConn.WriteTo(b, addr)
 }
 
-// TestFaultAgentVanishes: mid-call the agent's network goes silent both
-// ways without any close. dialdeck notices within AgentSilenceLimit (not at
-// ICE's default ~30 s or the max call duration) and ends the call failed,
-// with a reason that says so.
-func TestFaultAgentVanishes(t *testing.T) {
-	noLeaks(t)
+// frozenAgent starts a fault agent whose UDP socket is conn; its own ICE
+// timeouts are long, so only the dialer's side decides the call's fate.
+func frozenAgent(t *testing.T, script func(s *faultSession, conn *freezableConn)) (*faultAgent, *freezableConn) {
+	t.Helper()
 	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -468,24 +467,39 @@ func TestFaultAgentVanishes(t *testing.T) {
 	conn := &freezableConn{PacketConn: udp}
 	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn})
 	t.Cleanup(func() { mux.Close() })
+	fa := startFaultAgentNet(t, NetOptions{Loopback: true, tune: func(se *webrtc.SettingEngine) {
+		se.SetICEUDPMux(mux)
+		se.SetICETimeouts(5*time.Second, time.Minute, time.Second)
+	}}, func(s *faultSession) { script(s, conn) })
+	return fa, conn
+}
+
+// TestFaultAgentVanishes: mid-call the agent's network goes silent both
+// ways without any close. dialdeck notices within the agent's
+// connection-lost timeout (not at ICE's default ~30 s or the max call
+// duration) and ends the call failed, with a reason that says so.
+func TestFaultAgentVanishes(t *testing.T) {
+	noLeaks(t)
+	const lost = 3 * time.Second // a short configured value keeps the test fast
 	frozenAt := make(chan time.Time, 1)
 	var fa *faultAgent
-	fa = startFaultAgentNet(t, NetOptions{Loopback: true, tune: func(se *webrtc.SettingEngine) { se.SetICEUDPMux(mux) }},
-		func(s *faultSession) {
-			stop := make(chan struct{})
-			fa.spawn(func() { s.audio(time.Minute, stop) })
-			s.say("Hi Arjun")
-			if !s.wait(500 * time.Millisecond) {
-				return
-			}
-			conn.frozen.Store(true)
-			frozenAt <- time.Now()
-			close(stop)
-			<-s.done
-		})
-	res, _ := placeOne(t, faultBridge(fa.url, func(c *AgentConfig) { c.MaxDuration = time.Minute }, nil), 20*time.Second)
+	fa, conn := frozenAgent(t, func(s *faultSession, conn *freezableConn) {
+		stop := make(chan struct{})
+		fa.spawn(func() { s.audio(time.Minute, stop) })
+		s.say("Hi Arjun")
+		if !s.wait(500 * time.Millisecond) {
+			return
+		}
+		conn.frozen.Store(true)
+		frozenAt <- time.Now()
+		close(stop)
+		<-s.done
+	})
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	res, _ := placeOne(t, faultBridge(fa.url, func(c *AgentConfig) { c.MaxDuration, c.ConnectionLostTimeout = time.Minute, lost }, log), 20*time.Second)
 	ended := time.Now()
-	wantFailed(t, res, "agent stopped responding: no packets for 5s")
+	wantFailed(t, res, "agent stopped responding: no packets for 3s")
 	var froze time.Time
 	select {
 	case froze = <-frozenAt:
@@ -493,9 +507,53 @@ func TestFaultAgentVanishes(t *testing.T) {
 		t.Fatalf("the agent never froze: %+v", res)
 	}
 	took := ended.Sub(froze)
-	if took < AgentSilenceLimit || took > AgentSilenceLimit+3*time.Second || res.PacketsFromAgent == 0 || conn.dropped.Load() == 0 {
+	if took < lost || took > lost+3*time.Second || res.PacketsFromAgent == 0 || conn.dropped.Load() == 0 {
 		t.Fatalf("call ended %v after the agent froze (want %v..%v), %d packets dropped, %+v",
-			took, AgentSilenceLimit, AgentSilenceLimit+3*time.Second, conn.dropped.Load(), res)
+			took, lost, lost+3*time.Second, conn.dropped.Load(), res)
+	}
+	if !strings.Contains(logs.String(), "agent connection disconnected") {
+		t.Fatalf("the disconnect was not logged:\n%s", tail(logs.String(), 2000))
 	}
 	t.Logf("ended %v after the agent froze; %d packets dropped at the agent", took.Round(time.Millisecond), conn.dropped.Load())
+}
+
+// TestFaultAgentBlipRecovers: with the default connection-lost timeout
+// (15 s), the agent's network goes silent both ways for 7 s (past the old
+// 5 s limit, and past the 5 s after which the leg counts as disconnected),
+// then comes back. The call goes on, the disconnect and the recovery are
+// logged, and it ends normally when the agent calls end_call.
+func TestFaultAgentBlipRecovers(t *testing.T) {
+	noLeaks(t)
+	const blip = 7 * time.Second
+	var fa *faultAgent
+	fa, conn := frozenAgent(t, func(s *faultSession, conn *freezableConn) {
+		stop := make(chan struct{})
+		defer close(stop)
+		fa.spawn(func() { s.audio(time.Minute, stop) })
+		s.say("Hi Arjun")
+		if !s.wait(500 * time.Millisecond) {
+			return
+		}
+		conn.frozen.Store(true)
+		ok := s.wait(blip)
+		conn.frozen.Store(false)
+		if !ok || !s.wait(time.Second) {
+			return // the call ended during the blip: the test fails below
+		}
+		s.say("Back again")
+		s.dc.SendText(`{"type":"response.function_call_arguments.done","name":"end_call","call_id":"c1",` +
+			`"arguments":"{\"lead_qualified\":true,\"next_action\":\"qualified\",\"summary\":\"ok\"}"}`)
+		<-s.done
+	})
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	res, took := placeOne(t, faultBridge(fa.url, func(c *AgentConfig) { c.MaxDuration = time.Minute }, log), 30*time.Second)
+	if res.Outcome != engine.OutcomeAnswered || res.Reason != "agent ended the call" || len(res.Transcript) != 2 {
+		t.Fatalf("a %v blip should not end the call: %+v\nlog:\n%s", blip, res, tail(logs.String(), 2000))
+	}
+	l := logs.String()
+	if !strings.Contains(l, "agent connection disconnected") || !strings.Contains(l, "agent connection recovered") || conn.dropped.Load() == 0 {
+		t.Fatalf("want the disconnect and the recovery logged, packets dropped (%d):\n%s", conn.dropped.Load(), tail(l, 2000))
+	}
+	t.Logf("call survived a %v blip (%d packets dropped), took %v", blip, conn.dropped.Load(), took.Round(time.Millisecond))
 }

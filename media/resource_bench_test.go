@@ -28,6 +28,16 @@ import (
 // documented bound, or when file descriptors and goroutines do not return
 // to their baseline once the calls end. Bounds, not timings: see
 // docs/RELIABILITY.md.
+//
+// What it does not show: in a 20 s soak the engine dials ~700 of the 1M
+// leads (~0.07%), so it bounds memory against live calls, the webhook
+// backlog and a 1M-lead database on disk, not against a campaign run to
+// the end. The database is mmapped by bbolt: its pages count in VmRSS as
+// file-backed memory (RssFile), reclaimable by the kernel, as they are
+// touched. The bound is therefore on RssAnon (the heap and stacks the
+// process owns); VmRSS is also bounded during the soak, and measured again
+// after a full scan of the 1M leads (a lead list filtered to none) so the mmap's
+// share shows, but that figure is reported, not bounded.
 
 const (
 	soakLeads = 1_000_000
@@ -38,6 +48,9 @@ const (
 	// the engine. Measured ~260 MiB on 2 vCPUs (RELIABILITY.md): about
 	// twice that is the bound.
 	soakRSSBoundMiB = 512
+	// soakAnonBoundMiB bounds peak RssAnon, the memory the process owns
+	// (measured 215-237 MiB; about twice that).
+	soakAnonBoundMiB = 448
 )
 
 func soakDuration() time.Duration {
@@ -51,7 +64,7 @@ func soakDuration() time.Duration {
 // memory (KiB) from /proc.
 type procCounts struct {
 	fds, goroutines int
-	rss, anon       int64
+	rss, anon, file int64 // VmRSS, RssAnon, RssFile+RssShmem
 }
 
 func readProc(tb testing.TB) procCounts {
@@ -75,6 +88,8 @@ func readProc(tb testing.TB) procCounts {
 			pc.rss = v
 		case "RssAnon:":
 			pc.anon = v
+		case "RssFile:", "RssShmem:":
+			pc.file += v
 		}
 	}
 	return pc
@@ -211,7 +226,7 @@ func soak(b *testing.B) {
 		for {
 			p := readProc(b)
 			peak.fds, peak.goroutines = max(peak.fds, p.fds), max(peak.goroutines, p.goroutines)
-			peak.rss, peak.anon = max(peak.rss, p.rss), max(peak.anon, p.anon)
+			peak.rss, peak.anon, peak.file = max(peak.rss, p.rss), max(peak.anon, p.anon), max(peak.file, p.file)
 			peakActive = max(peakActive, e.ActiveCount(0))
 			select {
 			case <-ran:
@@ -247,12 +262,56 @@ func soak(b *testing.B) {
 		b.Fatal(err)
 	}
 	pending := soon + later + dead
+
+	// Outcomes: every call the soak placed was a healthy answered call the
+	// agent ended, except the ones live at cancel, hung up by Run. A
+	// failure under load (timeouts, agent or ICE errors) fails the bench.
+	atts, err := e.Attempts(fmt.Sprint(c.ID), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	answered, cut := 0, 0
+	for _, a := range atts {
+		switch {
+		case a.Outcome == engine.OutcomeAnswered && a.Reason == "agent ended the call":
+			answered++
+		case a.Outcome == engine.OutcomeFailed && strings.Contains(a.Reason, "campaign stopped or dialdeck shutting down"):
+			cut++
+		default:
+			b.Errorf("lead %d attempt %d: %s %q: a call failed under load", a.LeadID, a.Attempt, a.Outcome, a.Reason)
+		}
+	}
+	if rep.Leads != soakLeads || uint64(len(atts)) != rep.Attempts || answered == 0 || cut > soakCalls {
+		b.Fatalf("report: %d leads (want %d), %d attempts (%d listed): %d answered, %d hung up at cancel (at most %d live)",
+			rep.Leads, soakLeads, rep.Attempts, len(atts), answered, cut, soakCalls)
+	}
+
+	// A full scan of the 1M leads (what an export, a filtered lead list or
+	// a recount does; here the UI's filtered list, matching none) touches every page of the mmapped database: RSS grows by the
+	// file-backed part, the anon part should not.
+	runtime.GC()
+	scanStart := time.Now()
+	scannedLeads := 0
+	if _, err := e.Leads(c.ID, 0, 1, func(*engine.Lead) bool { scannedLeads++; return false }); err != nil || scannedLeads != soakLeads {
+		b.Fatalf("scan: %d leads, %v", scannedLeads, err)
+	}
+	scanTook := time.Since(scanStart)
+	scanned := readProc(b)
+	var dbSize int64
+	if fi, err := os.Stat(filepath.Join(dir, "soak.db")); err == nil {
+		dbSize = fi.Size() >> 10
+	}
 	mib := func(kib int64) float64 { return float64(kib) / 1024 }
 	b.ReportMetric(float64(peakActive), "peak-calls")
 	b.ReportMetric(float64(rep.Attempts), "attempts")
 	b.ReportMetric(mib(base.rss), "base-RSS-MiB")
 	b.ReportMetric(mib(peak.rss), "peak-RSS-MiB")
 	b.ReportMetric(mib(peak.anon), "peak-anon-MiB")
+	b.ReportMetric(mib(peak.file), "peak-file-MiB")
+	b.ReportMetric(mib(scanned.rss), "scan-RSS-MiB")
+	b.ReportMetric(mib(scanned.anon), "scan-anon-MiB")
+	b.ReportMetric(mib(scanned.file), "scan-file-MiB")
+	b.ReportMetric(float64(len(atts))/soakLeads*100, "dialed-%")
 	b.ReportMetric(float64(base.fds), "base-fds")
 	b.ReportMetric(float64(peak.fds), "peak-fds")
 	b.ReportMetric(float64(after.fds), "after-fds")
@@ -262,10 +321,18 @@ func soak(b *testing.B) {
 	b.ReportMetric(float64(pending), "webhooks-pending")
 	b.Logf("1M leads stored in %s; soak %s: %d attempts, peak %d calls at once, %d webhooks delivered, %d pending (slow receiver)",
 		fill.Round(time.Millisecond), soakDuration(), rep.Attempts, peakActive, delivered.Load(), pending)
-	b.Logf("RSS %.0f MiB at baseline (1M leads stored), peak %.0f MiB (anon %.0f MiB; bound %d MiB): ratio peak/baseline = %.2f",
-		mib(base.rss), mib(peak.rss), mib(peak.anon), soakRSSBoundMiB, float64(peak.rss)/float64(base.rss))
+	b.Logf("outcomes: %d answered and ended by the agent, %d hung up at cancel, 0 failed under load; dialed %d of %d leads (%.3f%%)",
+		answered, cut, len(atts), soakLeads, float64(len(atts))/soakLeads*100)
+	b.Logf("RSS %.0f MiB at baseline (1M leads stored; anon %.0f, file %.0f), peak %.0f MiB (anon %.0f MiB, bound %d; file %.0f; total bound %d): ratio peak/baseline = %.2f, anon %.2f",
+		mib(base.rss), mib(base.anon), mib(base.file), mib(peak.rss), mib(peak.anon), soakAnonBoundMiB, mib(peak.file), soakRSSBoundMiB,
+		float64(peak.rss)/float64(base.rss), float64(peak.anon)/float64(max(base.anon, 1)))
+	b.Logf("after a full scan of the 1M leads (%s; database file %.0f MiB): RSS %.0f MiB (anon %.0f, file %.0f), not bounded",
+		scanTook.Round(time.Millisecond), mib(dbSize), mib(scanned.rss), mib(scanned.anon), mib(scanned.file))
 	b.Logf("fds %d -> peak %d -> %d after; goroutines %d -> peak %d -> %d after",
 		base.fds, peak.fds, after.fds, base.goroutines, peak.goroutines, after.goroutines)
+	if mib(peak.anon) > soakAnonBoundMiB {
+		b.Fatalf("peak RssAnon %.0f MiB is over the documented bound of %d MiB", mib(peak.anon), soakAnonBoundMiB)
+	}
 	if mib(peak.rss) > soakRSSBoundMiB {
 		b.Fatalf("peak RSS %.0f MiB is over the documented bound of %d MiB", mib(peak.rss), soakRSSBoundMiB)
 	}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialdeck/dialdeck/config"
+	"github.com/dialdeck/dialdeck/engine"
+	"github.com/dialdeck/dialdeck/media"
+)
+
+// TestAgentResolverConnectionLost: each agent's connection_lost_timeout
+// reaches its calls' agent leg (sim default 5s, webrtc default 15s, a set
+// value as set).
+func TestAgentResolverConnectionLost(t *testing.T) {
+	doc := readFile(t, "testdata/e2e.toml") +
+		"\n[[agents]]\nid = \"remote\"\nkind = \"webrtc\"\nurl = \"https://agent.example.com/v1\"\n" +
+		"[[agents]]\nid = \"tuned\"\nkind = \"webrtc\"\nurl = \"https://agent.example.com/v1\"\nconnection_lost_timeout = \"30s\"\n"
+	cfg, err := config.Parse([]byte(doc), "test.toml", config.WithLookupEnv(func(string) (string, bool) { return "", false }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolve, stop, err := agentResolver(cfg, media.NewSimPlacer(simConfig(cfg), nil), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	for id, want := range map[string]time.Duration{cfg.Agents[0].ID: 5 * time.Second, "remote": 15 * time.Second, "tuned": 30 * time.Second} {
+		c, err := resolve(engine.CallRequest{AgentID: id, CampaignID: 1, LeadID: 1, Attempt: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if c.ConnectionLostTimeout != want {
+			t.Errorf("agent %s: connection lost timeout %v, want %v", id, c.ConnectionLostTimeout, want)
+		}
+		if strings.HasPrefix(c.URL, "https://") == (id == cfg.Agents[0].ID) {
+			t.Errorf("agent %s: URL %q", id, c.URL)
+		}
+	}
+}
