@@ -40,3 +40,30 @@ func TestAgentResolverConnectionLost(t *testing.T) {
 		}
 	}
 }
+
+// The built-in sim agent replays the sim carrier's draw (voicemail, talk
+// length) only for calls the sim carrier placed: a SIP callee who answered
+// must not become a voicemail box because [carriers.sim] says so.
+func TestSimAgentDrawsOwnConversationForSIPNumbers(t *testing.T) {
+	doc := readFile(t, "testdata/e2e.toml") +
+		"\n[[numbers]]\nid = \"pn_sip\"\ncaller_id = \"+14155550101\"\ncarrier = \"sip:pbx\"\n" +
+		"[[carriers.sip]]\nid = \"pbx\"\ntrunk = \"127.0.0.1:5060\"\n"
+	cfg, err := config.Parse([]byte(doc), "test.toml", config.WithLookupEnv(func(string) (string, bool) { return "", false }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolve, stop, err := agentResolver(cfg, media.NewSimPlacer(simConfig(cfg), nil), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	for number, wantHeader := range map[string]bool{"pn_xxx": true, "pn_sip": false} {
+		c, err := resolve(engine.CallRequest{AgentID: cfg.Agents[0].ID, NumberID: number, CampaignID: 1, LeadID: 1, Attempt: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", number, err)
+		}
+		if got := c.Header.Get(media.CallHeader) != ""; got != wantHeader {
+			t.Errorf("number %s: sim call header sent = %v, want %v", number, got, wantHeader)
+		}
+	}
+}

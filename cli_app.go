@@ -241,6 +241,13 @@ func (l *lazyPlacer) stop() {
 // the sim agent.
 func agentResolver(cfg *config.Config, sim *media.SimPlacer, log *slog.Logger) (media.AgentResolver, func(), error) {
 	agents := map[string]config.Agent{}
+	// Numbers whose calls go out over a real trunk: the sim agent must not
+	// replay the sim carrier's draw for them (a SIP callee who answered is
+	// not a voicemail box because [carriers.sim] says so).
+	realCarrier := map[string]bool{}
+	for _, n := range cfg.Numbers {
+		realCarrier[n.ID] = n.Carrier != config.CarrierSim
+	}
 	needSim := false
 	for _, ag := range cfg.Agents {
 		agents[ag.ID] = ag
@@ -269,7 +276,10 @@ func agentResolver(cfg *config.Config, sim *media.SimPlacer, log *slog.Logger) (
 		c := media.AgentConfig{Voice: ag.Voice, MaxDuration: ag.MaxCallDuration, ConnectionLostTimeout: ag.ConnectionLost, Log: log}
 		switch ag.Kind {
 		case config.AgentSim:
-			c.URL, c.Header = simAgent.URL(), media.SimCallHeader(req)
+			c.URL = simAgent.URL()
+			if !realCarrier[req.NumberID] {
+				c.Header = media.SimCallHeader(req)
+			}
 		case config.AgentWebRTC:
 			c.URL, c.Token = ag.URL, ag.Token.Reveal()
 		default:
