@@ -72,6 +72,7 @@ type Engine struct {
 	nextTick time.Time
 	pacer    *pacer
 	windows  map[uint64]*campaignWindows
+	badZones map[string]bool // lead zones that failed to load, warned once
 	closed   bool
 
 	// claimMu serialises ticks and lifecycle changes so capacity is never
