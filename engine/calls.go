@@ -24,6 +24,7 @@ type ActiveCall struct {
 	Progress   CallProgress
 
 	cancel context.CancelFunc
+	out    bool // the placer reported the call out at the carrier (KillAtEnv)
 }
 
 // ActiveCalls lists live calls (of one campaign, or all when cid is 0),
@@ -257,13 +258,20 @@ func (e *Engine) undialable(cid uint64, l *Lead) string {
 func (e *Engine) progress(key callKey, p CallProgress) {
 	e.mu.Lock()
 	ac := e.active[key]
+	out := false
 	if ac != nil {
 		if p.LastLine == "" {
 			p.LastLine = ac.Progress.LastLine
 		}
 		ac.Progress = p
+		if !ac.out && p.State != "queued" && p.State != "dialing" {
+			ac.out, out = true, true
+		}
 	}
 	e.mu.Unlock()
+	if out {
+		e.testKill.at("placed", nil)
+	}
 	if ac != nil {
 		e.events.publish(Event{Kind: EventCall, CampaignID: key.campaign})
 	}

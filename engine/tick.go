@@ -193,6 +193,9 @@ func (e *Engine) tickCampaign(c *Campaign, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	if len(claimed) > 0 {
+		e.testKill.at("claim", nil)
+	}
 	for _, l := range claimed {
 		e.launch(c, l, now)
 	}
@@ -268,6 +271,9 @@ func (e *Engine) claim(c *Campaign, cw *campaignWindows, now time.Time, want int
 		}
 		if blocked > 0 {
 			ended, err = e.maybeComplete(tx, c.ID)
+		}
+		if err == nil && len(claimed) > 0 {
+			e.testKill.at("precommit", func() bool { return e.callsOut(c.ID, claimed) })
 		}
 		return err
 	})
