@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -24,8 +25,17 @@ type engineProc struct {
 
 func startEngine(t *testing.T, w *workdir, extra ...string) *engineProc {
 	t.Helper()
+	return startEngineEnv(t, w, nil, extra...)
+}
+
+// startEngineEnv is startEngine with extra environment variables.
+func startEngineEnv(t *testing.T, w *workdir, env []string, extra ...string) *engineProc {
+	t.Helper()
 	cmd := exec.Command(binPath, append([]string{"run", "--headless"}, extra...)...)
 	cmd.Dir = w.dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +93,15 @@ func (p *engineProc) kill(t *testing.T) {
 	for l := range p.lines {
 		p.seen = append(p.seen, l)
 	}
+}
+
+// killedBySIGKILL waits (bounded) for the process to end on its own and
+// reports whether a SIGKILL ended it.
+func (p *engineProc) killedBySIGKILL(t *testing.T, within time.Duration) bool {
+	t.Helper()
+	p.wait(t, within)
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
 }
 
 // wait waits (bounded) for the process to exit on its own and returns its

@@ -2,11 +2,14 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime/debug"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,6 +24,7 @@ type ActiveCall struct {
 	Progress   CallProgress
 
 	cancel context.CancelFunc
+	out    bool // the placer reported the call out at the carrier (KillAtEnv)
 }
 
 // ActiveCalls lists live calls (of one campaign, or all when cid is 0),
@@ -186,16 +190,38 @@ func (e *Engine) launch(c *Campaign, l *Lead, now time.Time) {
 // place runs the placer for one call. A panic in a placer (a carrier or
 // agent bug hit by one call) is recovered here and recorded as that
 // attempt's failure: it must not take down the engine and every other
-// live call with it.
+// live call with it. The panic value and stack go to the log only (they may
+// hold anything, the callee's number included): the attempt, and the
+// webhook built from it, get a fixed reason with an id to find the log line.
 func (e *Engine) place(ctx context.Context, req CallRequest) (res CallResult) {
 	defer func() {
 		if v := recover(); v != nil {
-			e.log.Error("call placer panicked", "campaign", req.CampaignID, "lead", req.LeadID, "attempt", req.Attempt,
-				"phone", MaskPhone(req.Phone), "panic", v, "stack", string(debug.Stack()))
-			res = CallResult{Outcome: OutcomeFailed, Reason: fmt.Sprintf("internal error placing the call: %v", v)}
+			id := errorID()
+			e.log.Error("call placer panicked", "id", id, "campaign", req.CampaignID, "lead", req.LeadID, "attempt", req.Attempt,
+				"phone", MaskPhone(req.Phone), "panic", maskNumber(fmt.Sprint(v), req.Phone), "stack", string(debug.Stack()))
+			res = CallResult{Outcome: OutcomeFailed, Reason: fmt.Sprintf("internal error placing the call (see log, id %s)", id)}
 		}
 	}()
 	return e.placer.Place(ctx, req)
+}
+
+// errorID is a short random id tying a stored reason to its log line.
+func errorID() string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "00000000" // crypto/rand does not fail on supported systems
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// maskNumber masks e164, with or without its '+', wherever it appears in s.
+func maskNumber(s, e164 string) string {
+	if len(e164) < 2 {
+		return s
+	}
+	m := MaskPhone(e164)
+	s = strings.ReplaceAll(s, e164, m)
+	return strings.ReplaceAll(s, e164[1:], m[1:])
 }
 
 // undialable says why a claimed lead must not be dialed now ("" if it may).
@@ -232,13 +258,20 @@ func (e *Engine) undialable(cid uint64, l *Lead) string {
 func (e *Engine) progress(key callKey, p CallProgress) {
 	e.mu.Lock()
 	ac := e.active[key]
+	out := false
 	if ac != nil {
 		if p.LastLine == "" {
 			p.LastLine = ac.Progress.LastLine
 		}
 		ac.Progress = p
+		if !ac.out && p.State != "queued" && p.State != "dialing" {
+			ac.out, out = true, true
+		}
 	}
 	e.mu.Unlock()
+	if out {
+		e.testKill.at("placed", nil)
+	}
 	if ac != nil {
 		e.events.publish(Event{Kind: EventCall, CampaignID: key.campaign})
 	}

@@ -72,6 +72,8 @@ type Engine struct {
 	nextTick time.Time
 	pacer    *pacer
 	windows  map[uint64]*campaignWindows
+	badZones map[string]bool // lead zones that failed to load, warned once
+	testKill *killHook       // KillAtEnv test hook; nil outside crash tests
 	closed   bool
 
 	// claimMu serialises ticks and lifecycle changes so capacity is never
@@ -124,19 +126,20 @@ func New(opts Options) (*Engine, error) {
 		opts.OrgMaxConcurrent = 10
 	}
 	e := &Engine{
-		store:   opts.Store,
-		placer:  opts.Placer,
-		clock:   opts.Clock,
-		log:     opts.Logger,
-		agents:  map[string]Agent{},
-		numbers: map[string]Number{},
-		orgMax:  opts.OrgMaxConcurrent,
-		tick:    opts.TickInterval,
-		active:  map[callKey]*ActiveCall{},
-		perCamp: map[uint64]int{},
-		windows: map[uint64]*campaignWindows{},
-		events:  newBroker(),
-		stats:   newCallStats(),
+		store:    opts.Store,
+		placer:   opts.Placer,
+		clock:    opts.Clock,
+		log:      opts.Logger,
+		agents:   map[string]Agent{},
+		numbers:  map[string]Number{},
+		orgMax:   opts.OrgMaxConcurrent,
+		tick:     opts.TickInterval,
+		active:   map[callKey]*ActiveCall{},
+		perCamp:  map[uint64]int{},
+		windows:  map[uint64]*campaignWindows{},
+		testKill: loadKillHook(),
+		events:   newBroker(),
+		stats:    newCallStats(),
 	}
 	for _, a := range opts.Agents {
 		e.agents[a.ID] = a

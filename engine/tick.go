@@ -37,9 +37,15 @@ func (e *Engine) windowsFor(c *Campaign) (*campaignWindows, error) {
 			for _, z := range c.TZGroups[g] {
 				s := c.Schedule
 				s.Timezone = z
-				if w, err := NewWindow(s); err == nil {
-					set = append(set, w)
+				w, err := NewWindow(s)
+				if err != nil {
+					// Fail closed: a zone this host cannot load (tzdata
+					// missing or older than the one that imported the
+					// leads) must not widen the window to the campaign's.
+					e.warnZone(c.ID, z, err)
+					w = neverOpen(z)
 				}
+				set = append(set, w)
 			}
 		}
 		cw.groups[g] = set
@@ -48,6 +54,21 @@ func (e *Engine) windowsFor(c *Campaign) (*campaignWindows, error) {
 	e.windows[c.ID] = cw
 	e.mu.Unlock()
 	return cw, nil
+}
+
+// warnZone logs, once per zone for the engine's life, that a lead zone
+// cannot be loaded and its leads are held.
+func (e *Engine) warnZone(cid uint64, zone string, err error) {
+	e.mu.Lock()
+	seen := e.badZones[zone]
+	if e.badZones == nil {
+		e.badZones = map[string]bool{}
+	}
+	e.badZones[zone] = true
+	e.mu.Unlock()
+	if !seen {
+		e.log.Warn("lead time zone cannot be loaded: its leads are not dialed until it can", "campaign", cid, "zone", zone, "err", err)
+	}
 }
 
 // group returns the window set of a lead's group (group 0 if out of range).
@@ -172,6 +193,9 @@ func (e *Engine) tickCampaign(c *Campaign, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	if len(claimed) > 0 {
+		e.testKill.at("claim", nil)
+	}
 	for _, l := range claimed {
 		e.launch(c, l, now)
 	}
@@ -247,6 +271,9 @@ func (e *Engine) claim(c *Campaign, cw *campaignWindows, now time.Time, want int
 		}
 		if blocked > 0 {
 			ended, err = e.maybeComplete(tx, c.ID)
+		}
+		if err == nil && len(claimed) > 0 {
+			e.testKill.at("precommit", func() bool { return e.callsOut(c.ID, claimed) })
 		}
 		return err
 	})

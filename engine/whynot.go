@@ -198,6 +198,9 @@ func (e *Engine) WhyNot(cid, lid uint64) (*WhyNot, error) {
 		// Closed now, and still closed at its retry time (if any): the
 		// window is what holds it, until it opens after both.
 		at := win.NextOpen(maxTime(now, retryAt))
+		if bad := win.unloadable(); len(bad) > 0 {
+			return set(GateWindow, time.Time{}, "never: the lead's time zone %s cannot be loaded on this host (tzdata missing or too old): held, not dialed", strings.Join(bad, ", ")), nil
+		}
 		if at.IsZero() {
 			return set(GateWindow, time.Time{}, "never: the lead's local window (%s) never overlaps the campaign's", zonesOf(c, l.TZGroup)), nil
 		}

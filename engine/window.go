@@ -86,6 +86,8 @@ type Window struct {
 	days  [7]bool // indexed by time.Weekday (Sunday = 0)
 	name  string  // zone name as given, for String
 	iso   []int   // sorted, deduplicated ISO weekdays, for String
+
+	unloadable bool // a lead zone this host cannot load: never open
 }
 
 // NewWindow validates s and builds its Window. Errors name the field and the
@@ -218,6 +220,12 @@ func EditDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// neverOpen is the window of a lead zone that cannot be loaded: closed at
+// every instant, so its leads are held rather than dialed at the wrong hour.
+func neverOpen(zone string) *Window {
+	return &Window{loc: time.UTC, name: zone, unloadable: true}
+}
+
 // Location returns the window's zone.
 func (w *Window) Location() *time.Location { return w.loc }
 
@@ -313,6 +321,9 @@ func (w *Window) nextChange(t time.Time, open bool) time.Time {
 
 // String describes the window, e.g. "Mon-Fri 10:00-18:00 Asia/Kolkata".
 func (w *Window) String() string {
+	if w.unloadable {
+		return w.name + " (cannot be loaded: never open)"
+	}
 	hours := "all day"
 	if w.start != w.end {
 		hours = windowFormatClock(w.start) + "-" + windowFormatClock(w.end)
@@ -407,6 +418,17 @@ func (s WindowSet) NextClose(t time.Time) time.Time {
 		}
 	}
 	return first
+}
+
+// unloadable lists the zones of the set this host could not load.
+func (s WindowSet) unloadable() []string {
+	var zs []string
+	for _, w := range s {
+		if w.unloadable {
+			zs = append(zs, w.name)
+		}
+	}
+	return zs
 }
 
 // CommonZones returns the common IANA zones the suggestions come from (for
