@@ -196,7 +196,7 @@ func (e *Engine) launch(c *Campaign, l *Lead, now time.Time) {
 func (e *Engine) place(ctx context.Context, req CallRequest) (res CallResult) {
 	defer func() {
 		if v := recover(); v != nil {
-			id := errorID()
+			id := ErrorID()
 			e.log.Error("call placer panicked", "id", id, "campaign", req.CampaignID, "lead", req.LeadID, "attempt", req.Attempt,
 				"phone", MaskPhone(req.Phone), "panic", maskNumber(fmt.Sprint(v), req.Phone), "stack", string(debug.Stack()))
 			res = CallResult{Outcome: OutcomeFailed, Reason: fmt.Sprintf("internal error placing the call (see log, id %s)", id)}
@@ -205,8 +205,10 @@ func (e *Engine) place(ctx context.Context, req CallRequest) (res CallResult) {
 	return e.placer.Place(ctx, req)
 }
 
-// errorID is a short random id tying a stored reason to its log line.
-func errorID() string {
+// ErrorID is a short random id tying a stored reason ("internal error ...
+// (see log, id 7f3a09c2)") to the log line holding the details, which may
+// not be stored or sent in webhooks.
+func ErrorID() string {
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "00000000" // crypto/rand does not fail on supported systems

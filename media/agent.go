@@ -476,8 +476,9 @@ func (a *AgentLeg) handle(data []byte) {
 	// process and every live call. This call ends failed instead.
 	defer func() {
 		if v := recover(); v != nil {
-			a.cfg.Log.Error("handling an agent event panicked", "panic", v, "stack", string(debug.Stack()))
-			a.end(fmt.Sprintf("internal error handling an agent event: %v", v), false)
+			id := engine.ErrorID()
+			a.cfg.Log.Error("handling an agent event panicked", "id", id, "panic", maskDigits(fmt.Sprint(v)), "stack", string(debug.Stack()))
+			a.end(fmt.Sprintf("internal error handling an agent event (see log, id %s)", id), false)
 		}
 	}()
 	e, err := parseAgentEvent(data)

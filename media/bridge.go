@@ -154,7 +154,7 @@ func (b *Bridge) Place(ctx context.Context, req engine.CallRequest) engine.CallR
 		if errors.As(err, &rp) {
 			brokenOnce.Do(func() {
 				brokenBy = rp
-				log.Error("media relay panicked", "panic", rp.v, "stack", rp.stack)
+				log.Error("media relay panicked", "id", rp.id, "panic", maskDigits(fmt.Sprint(rp.v)), "stack", rp.stack)
 				close(broken)
 			})
 		}
@@ -264,7 +264,7 @@ func (h *HangUp) Error() string { return h.Reason }
 func (b *Bridge) relay(src func([]byte) (int, error), dst func([]byte) error, n *atomic.Uint64, first chan struct{}) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = &relayPanic{v: v, stack: string(debug.Stack())}
+			err = &relayPanic{v: v, stack: string(debug.Stack()), id: engine.ErrorID()}
 		}
 	}()
 	buf := make([]byte, 1500)
@@ -285,14 +285,16 @@ func (b *Bridge) relay(src func([]byte) (int, error), dst func([]byte) error, n 
 }
 
 // relayPanic is a panic recovered in a relay goroutine; its Error is the
-// call's failure reason (the stack goes to the log only).
+// call's failure reason. The value and stack go to the log only (they may
+// hold anything): the stored reason carries an id to find that log line.
 type relayPanic struct {
 	v     any
 	stack string
+	id    string
 }
 
 func (p *relayPanic) Error() string {
-	return fmt.Sprintf("internal error relaying the call's audio: %v", p.v)
+	return fmt.Sprintf("internal error relaying the call's audio (see log, id %s)", p.id)
 }
 
 // LatencyStats is a histogram of the relay's added latency per packet.

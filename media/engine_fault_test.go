@@ -294,12 +294,12 @@ func TestEngineKeepsDialingThroughFaults(t *testing.T) {
 		faultNoAgent:       "agent ag is not configured",
 		faultCarrierSIP:    "503 Service Unavailable",
 		faultCarrierError:  "carrier: trunk connection reset",
-		faultPanic:         "internal error placing the call: carrier bug on lead",
+		faultPanic:         "internal error placing the call (see log, id ",
 		faultLegLost:       "phone leg lost: RTP stream lost",
 		faultAgentSilent:   "agent did not answer the offer: answer timeout after 300ms",
 		faultHang:          "carrier: trunk never answered: campaign stopped or dialdeck shutting down",
-		faultResolverPanic: "internal error placing the call: agent resolver bug on lead",
-		faultRelayPanic:    "internal error relaying the call's audio: phone leg ReadRTP bug",
+		faultResolverPanic: "internal error placing the call (see log, id ",
+		faultRelayPanic:    "internal error relaying the call's audio (see log, id ",
 	}
 	perLead := map[uint64]int{}
 	byKind := map[faultKind]int{}
