@@ -227,7 +227,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 // stops dialing and hangs up the live calls.
 func (m *Model) askQuit() tea.Cmd {
 	if n := m.sh.eng.ActiveCount(0); n > 0 {
-		m.sh.ask(fmt.Sprintf("%d calls are live: quit, stop dialing and hang them up?", n), m.quit())
+		m.sh.ask(fmt.Sprintf("%d calls are live: hang them up (each a failed attempt) and quit?", n), m.quit())
 		return nil
 	}
 	return m.quit()
@@ -250,7 +250,7 @@ func (m *Model) ctrlCPressed() tea.Cmd {
 		m.quitting = true
 		return tea.Quit
 	}
-	m.sh.confirm = &confirmation{prompt: fmt.Sprintf("%d calls are live: quit and hang up? (y/n; ctrl+c again forces)",
+	m.sh.confirm = &confirmation{prompt: fmt.Sprintf("%d calls are live: hang up (failed attempts), quit? (y/n; ctrl+c again forces)",
 		m.sh.eng.ActiveCount(0)), cmd: m.quit()}
 	return nil
 }
