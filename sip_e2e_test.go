@@ -75,10 +75,7 @@ func startCampaignUAS(t *testing.T) *sippUAS {
 // startUAS runs SIPp with testdata/sipp/<scenario> until the test ends.
 func startUAS(t *testing.T, scenario string) *sippUAS {
 	t.Helper()
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Fatalf("sipp not found (install Debian's sip-tester; .ci/run does): %v", err)
-	}
+	bin := requireSipp(t)
 	sf, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
 	if err != nil {
 		t.Fatal(err)
@@ -330,4 +327,22 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// requireSipp finds SIPp. Under CI (CI=true, as .ci/run sets after
+// installing sip-tester) a missing binary fails the test; elsewhere, so that
+// `go test ./...` works on a fresh machine with only Go, the SIP tests are
+// skipped with a loud notice.
+func requireSipp(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("sipp")
+	if err == nil {
+		return bin
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("sipp not found (install Debian's sip-tester; .ci/run does): %v", err)
+	}
+	fmt.Fprintln(os.Stderr, "\n*** SKIPPING SIP tests: sipp is not installed (apt-get install sip-tester; .ci/run fails instead) ***")
+	t.Skip("sipp not installed")
+	return ""
 }

@@ -68,10 +68,7 @@ func freePortPair(t testing.TB, lo, hi int) int {
 // RTP echo. A missing sipp binary fails the test: CI installs sip-tester.
 func startSipp(t testing.TB, scenario string, noEcho bool, extra ...string) *sipp {
 	t.Helper()
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Fatalf("sipp not found (install Debian's sip-tester; .ci/run does): %v", err)
-	}
+	bin := requireSipp(t)
 	sf, err := filepath.Abs(filepath.Join("..", "testdata", "sipp", scenario))
 	if err != nil {
 		t.Fatal(err)
@@ -598,4 +595,22 @@ func TestSIPTransportError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// requireSipp finds SIPp. Under CI (CI=true, as .ci/run sets after
+// installing sip-tester) a missing binary fails the test; elsewhere, so that
+// `go test ./...` works on a fresh machine with only Go, the SIP tests are
+// skipped with a loud notice.
+func requireSipp(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("sipp")
+	if err == nil {
+		return bin
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("sipp not found (install Debian's sip-tester; .ci/run does): %v", err)
+	}
+	fmt.Fprintln(os.Stderr, "\n*** SKIPPING SIP tests: sipp is not installed (apt-get install sip-tester; .ci/run fails instead) ***")
+	t.Skip("sipp not installed")
+	return ""
 }
