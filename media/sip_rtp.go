@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,10 @@ type rtpStream struct {
 	latched bool
 	pcma    bool
 	pt      uint8
+	learn   rtpLearner // the source being learnt (before the latch, or to re-learn)
+	lastRx  time.Time  // last packet from the latched source
+	dropped rtpDrops   // packets dropped from other sources since the latch
+	now     func() time.Time
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -72,7 +77,7 @@ type rtpStream struct {
 }
 
 func newRTPStream(conn *net.UDPConn) *rtpStream {
-	return &rtpStream{conn: conn, wbuf: make([]byte, 1500)}
+	return &rtpStream{conn: conn, wbuf: make([]byte, 1500), now: time.Now}
 }
 
 func (s *rtpStream) port() int { return s.conn.LocalAddr().(*net.UDPAddr).Port }
@@ -87,6 +92,7 @@ func (s *rtpStream) setRemote(a sdpAnswer) {
 	defer s.mu.Unlock()
 	if s.sdpAddr == nil || !s.sdpAddr.IP.Equal(a.Addr.IP) || s.sdpAddr.Port != a.Addr.Port {
 		s.sdpAddr, s.remote, s.latched = a.Addr, a.Addr, false
+		s.learn = rtpLearner{}
 	} else if !s.latched {
 		s.remote = a.Addr
 	}
@@ -145,11 +151,14 @@ const (
 )
 
 // audio checks one datagram. RTP version 2 in the negotiated codec is
-// converted PCMA to PCMU in place. The first audio packet latches the
-// remote address to where the callee's audio really comes from (symmetric
-// RTP through NAT), but only from the SDP's IP (unless that IP is a private
-// one: a trunk behind NAT); once latched, packets from any other source are
-// dropped (RTP bleed, RTP injection).
+// converted PCMA to PCMU in place. The remote address is learnt like
+// Asterisk's strictrtp: before the latch RTP from any source is taken (a
+// carrier's media server often sends from another public IP than its SDP
+// names), and the latch goes to a source once it sent rtpLearnPackets
+// packets in sequence with one SSRC. Once latched, other sources are
+// dropped (RTP bleed, injection) unless the latched one has been silent for
+// rtpRelearnSilence: then a new source that sends rtpLearnPackets in
+// sequence takes the latch (an SBC failover without a re-INVITE).
 func (s *rtpStream) audio(b []byte, from *net.UDPAddr) (int, rtpKind) {
 	if len(b) < 12 || b[0]>>6 != 2 || from == nil {
 		return 0, rtpJunk
@@ -158,19 +167,27 @@ func (s *rtpStream) audio(b []byte, from *net.UDPAddr) (int, rtpKind) {
 	if pt >= 72 && pt <= 76 {
 		return 0, rtpJunk // RTCP (SR/RR/SDES/BYE/APP) on the RTP port
 	}
+	seq := binary.BigEndian.Uint16(b[2:])
+	ssrc := binary.BigEndian.Uint32(b[8:])
 	s.mu.Lock()
 	want, pcma := s.pt, s.pcma
+	now := s.now()
 	switch {
+	case s.latched && sameAddr(from, s.remote):
+		s.lastRx = now
 	case s.latched:
-		if !from.IP.Equal(s.remote.IP) || from.Port != s.remote.Port {
+		if now.Sub(s.lastRx) < rtpRelearnSilence || !s.learn.add(from, ssrc, seq) {
+			s.dropped.add(from)
 			s.mu.Unlock()
 			return 0, rtpJunk
 		}
-	case s.sdpAddr != nil && !from.IP.Equal(s.sdpAddr.IP) && !s.sdpAddr.IP.IsPrivate() && !s.sdpAddr.IP.IsLoopback():
-		s.mu.Unlock()
-		return 0, rtpJunk
-	case pt == want:
-		s.remote, s.latched = from, true
+		s.remote, s.lastRx = from, now
+		s.learn = rtpLearner{}
+	default:
+		if s.learn.add(from, ssrc, seq) {
+			s.remote, s.latched, s.lastRx = from, true, now
+			s.learn = rtpLearner{}
+		}
 	}
 	s.mu.Unlock()
 	if pt != want {
@@ -185,6 +202,73 @@ func (s *rtpStream) audio(b []byte, from *net.UDPAddr) (int, rtpKind) {
 		b[1] = b[1]&0x80 | ptPCMU
 	}
 	return len(b), rtpAudio
+}
+
+// droppedSummary is the packets dropped from other sources than the
+// latched one, for the "no media" log: count and up to rtpDropSources
+// sources (IP:port).
+func (s *rtpStream) droppedSummary() (int, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	srcs := make([]string, 0, len(s.dropped.from))
+	for a, n := range s.dropped.from {
+		srcs = append(srcs, fmt.Sprintf("%s (%d)", a, n))
+	}
+	sort.Strings(srcs)
+	return s.dropped.n, srcs
+}
+
+const (
+	// rtpLearnPackets in sequence with one SSRC make a source the callee's
+	// (Asterisk's strictrtp probation is 4).
+	rtpLearnPackets = 4
+	// rtpRelearnSilence is how long the latched source must be silent before
+	// another source can take the latch.
+	rtpRelearnSilence = time.Second
+	// rtpDropSources bounds the sources remembered for the log.
+	rtpDropSources = 4
+)
+
+// rtpLearner follows one candidate source: its SSRC and last sequence
+// number, and how many packets came in sequence.
+type rtpLearner struct {
+	from  *net.UDPAddr
+	ssrc  uint32
+	seq   uint16
+	count int
+}
+
+// add counts one packet and tells whether the source has now sent
+// rtpLearnPackets in sequence. Another source, SSRC or a gap restarts it.
+func (l *rtpLearner) add(from *net.UDPAddr, ssrc uint32, seq uint16) bool {
+	if l.count > 0 && sameAddr(from, l.from) && ssrc == l.ssrc && seq == l.seq+1 {
+		l.count++
+	} else {
+		l.from, l.ssrc, l.count = from, ssrc, 1
+	}
+	l.seq = seq
+	return l.count >= rtpLearnPackets
+}
+
+// rtpDrops counts packets dropped from other sources than the latched one.
+type rtpDrops struct {
+	n    int
+	from map[string]int
+}
+
+func (d *rtpDrops) add(from *net.UDPAddr) {
+	d.n++
+	if d.from == nil {
+		d.from = map[string]int{}
+	}
+	k := from.String()
+	if _, ok := d.from[k]; ok || len(d.from) < rtpDropSources {
+		d.from[k]++
+	}
+}
+
+func sameAddr(a, b *net.UDPAddr) bool {
+	return a != nil && b != nil && a.Port == b.Port && a.IP.Equal(b.IP)
 }
 
 // rtpPayload is where an RTP packet's payload starts and ends.
