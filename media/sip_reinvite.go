@@ -28,10 +28,11 @@ func (c *SIPCarrier) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		call.applySDP(offer)
-		body = call.localSDP([]uint8{offer.PT}, offer.DTMF)
-		c.trace("-> 200 OK (re-INVITE: %s at %s)", codecName(offer.PT), offer.Addr)
+		dir := answerDir(offer.Dir)
+		body = call.localSDP([]uint8{offer.PT}, offer.DTMF, dir)
+		c.trace("-> 200 OK (re-INVITE: %s at %s, %s)", codecName(offer.PT), offer.Addr, dir)
 	} else {
-		body = call.localSDP([]uint8{ptPCMU, ptPCMA}, ptTelephoneEvent)
+		body = call.localSDP([]uint8{ptPCMU, ptPCMA}, ptTelephoneEvent, dirSendRecv)
 		c.trace("-> 200 OK (re-INVITE without SDP: our offer)")
 	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", body)
@@ -66,10 +67,12 @@ func (c *SIPCarrier) callOf(req *sip.Request) *sipCall {
 	return c.calls[h.Value()]
 }
 
-// applySDP moves the call's media; a hold (c=0.0.0.0) keeps the old
-// destination rather than send to an unspecified address.
+// applySDP moves the call's media and takes its direction (a hold pauses
+// the no-media timer); a hold with c=0.0.0.0 keeps the old destination
+// rather than send to an unspecified address.
 func (s *sipCall) applySDP(a sdpAnswer) {
 	if a.Addr.IP.IsUnspecified() || a.Addr.Port == 0 {
+		s.rtp.setDir(a.Dir)
 		return
 	}
 	s.rtp.setRemote(a)
@@ -77,14 +80,14 @@ func (s *sipCall) applySDP(a sdpAnswer) {
 
 // localSDP is our SDP with the given formats; the o= version goes up only
 // when the media part changes (RFC 3264 §8).
-func (s *sipCall) localSDP(audio []uint8, dtmf int) []byte {
+func (s *sipCall) localSDP(audio []uint8, dtmf int, dir string) []byte {
 	s.sdpMu.Lock()
 	defer s.sdpMu.Unlock()
-	b := sdpBody(s.c.advertIP, s.rtp.port(), s.sessID, s.sdpVer, audio, dtmf)
+	b := sdpBody(s.c.advertIP, s.rtp.port(), s.sessID, s.sdpVer, audio, dtmf, dir)
 	if m := sdpMedia(b); m != s.lastSDP {
 		s.sdpVer++
 		s.lastSDP = m
-		b = sdpBody(s.c.advertIP, s.rtp.port(), s.sessID, s.sdpVer, audio, dtmf)
+		b = sdpBody(s.c.advertIP, s.rtp.port(), s.sessID, s.sdpVer, audio, dtmf, dir)
 	}
 	return b
 }

@@ -67,6 +67,12 @@ type rtpStream struct {
 	lastRx  time.Time  // last packet from the latched source
 	dropped rtpDrops   // packets dropped from other sources since the latch
 	now     func() time.Time
+	// held: the callee's SDP says it does not send (inactive, recvonly),
+	// so silence is not "no media"; resumed is when it last stopped being.
+	held    bool
+	resumed time.Time
+	// mute: our answer says we do not send (inactive, recvonly).
+	mute bool
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -98,6 +104,41 @@ func (s *rtpStream) setRemote(a sdpAnswer) {
 	}
 	s.pt = a.PT
 	s.pcma = a.PT == ptPCMA
+	s.setDirLocked(a.Dir)
+}
+
+// setDir takes the direction of the callee's latest SDP.
+func (s *rtpStream) setDir(dir string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setDirLocked(dir)
+}
+
+func (s *rtpStream) setDirLocked(dir string) {
+	if dir == "" {
+		dir = dirSendRecv
+	}
+	held := !sends(dir)
+	if s.held && !held {
+		s.resumed = s.now()
+	}
+	s.held = held
+	s.mute = !sends(answerDir(dir))
+}
+
+// quietOK tells, when no RTP came for timeout, whether that is expected
+// (the callee holds the call) and until when to wait again.
+func (s *rtpStream) quietOK(timeout time.Duration) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if s.held {
+		return now.Add(timeout), true
+	}
+	if end := s.resumed.Add(timeout); end.After(now) {
+		return end, true // back from hold: the timer restarts at the resume
+	}
+	return time.Time{}, false
 }
 
 // startEarly drains early media (183 with SDP) while the call rings: the
@@ -314,6 +355,10 @@ func (s *rtpStream) read(b []byte, timeout time.Duration, stopped func() bool) (
 		n, from, err := s.conn.ReadFromUDP(b)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if d, ok := s.quietOK(timeout); ok {
+					deadline = d
+					continue
+				}
 				return 0, errRTPTimeout
 			}
 			return 0, err
@@ -331,8 +376,11 @@ func (s *rtpStream) read(b []byte, timeout time.Duration, stopped func() bool) (
 // write sends one PCMU packet from the bridge, as PCMA if the trunk asked.
 func (s *rtpStream) write(b []byte) error {
 	s.mu.Lock()
-	to, pcma := s.remote, s.pcma
+	to, pcma, mute := s.remote, s.pcma, s.mute
 	s.mu.Unlock()
+	if mute {
+		return nil // on hold: our answer said we do not send
+	}
 	if to == nil {
 		return errors.New("no RTP destination yet")
 	}
