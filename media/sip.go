@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -102,6 +103,9 @@ type SIPCarrier struct {
 	wg      sync.WaitGroup // calls not fully hung up
 	dialWG  sync.WaitGroup // INVITE transactions and their CANCEL/BYE clean-up
 	trMu    sync.Mutex
+
+	sent   sentInvites  // recent INVITEs: which stray 2xx are ours
+	strays atomic.Int32 // stray 2xx hang-ups running
 }
 
 // NewSIPCarrier opens the trunk's SIP socket (UDP or TCP listener, so the

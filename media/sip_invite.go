@@ -61,6 +61,7 @@ func (c *SIPCarrier) runInvite(ctx context.Context, inv *sip.Request, onResponse
 		c.dialWG.Done()
 		return inviteResult{err: notSentError{err}}
 	}
+	c.rememberInvite(inv)
 	out := make(chan inviteResult, 1)
 	go func() {
 		defer c.dialWG.Done()

@@ -164,7 +164,9 @@ func (d *sipDialog) end() {
 
 // onStrayResponse gets responses no transaction claims. A 2xx to an INVITE
 // that arrives after its transaction ended (a late or forked answer) is a
-// callee on the line: re-ACK it if it is a live call's, else ACK and BYE it.
+// callee on the line: re-ACK it if it is a live call's, else ACK and BYE it
+// if it answers an INVITE dialdeck sent recently (Call-ID and From-tag),
+// at most maxStrayHangups at once.
 func (c *SIPCarrier) onStrayResponse(res *sip.Response) {
 	cs := res.CSeq()
 	if !res.IsSuccess() || cs == nil || cs.MethodName != sip.INVITE || res.CallID() == nil {
@@ -184,9 +186,29 @@ func (c *SIPCarrier) onStrayResponse(res *sip.Response) {
 		live.reAck()
 		return
 	}
+	fromTag := ""
+	if h := res.From(); h != nil {
+		fromTag, _ = h.Params.Get("tag")
+	}
+	if !c.sent.ours(res.CallID().Value(), fromTag, time.Now()) {
+		// Not an answer to an INVITE of ours: ACK+BYE would go wherever its
+		// Contact points.
+		c.log.Debug("stray 200 to an INVITE we did not send: ignored", "source", res.Source())
+		return
+	}
+	if c.strays.Add(1) > maxStrayHangups {
+		c.strays.Add(-1)
+		c.log.Warn("stray 200 to an INVITE: too many hang-ups running, ignored")
+		return
+	}
 	c.log.Info("stray 200 to an INVITE: hanging it up", "code", res.StatusCode)
 	d := c.newDialog(res, nil)
-	c.goTracked(func() { d.hangupNow("stray 200") })
+	if !c.goTracked(func() {
+		defer c.strays.Add(-1)
+		d.hangupNow("stray 200")
+	}) {
+		c.strays.Add(-1)
+	}
 }
 
 // goTracked runs f in a goroutine Close waits for; false once closed.
