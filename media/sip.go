@@ -320,7 +320,11 @@ func splitHostPortDefault(addr string, def int) (string, int, error) {
 	return h, port, nil
 }
 
-// Close ends every live call (BYE) and closes the SIP socket.
+// closeHangups bounds the live calls Close hangs up at once.
+const closeHangups = 32
+
+// Close ends every live call (BYE, up to closeHangups at once) and closes
+// the SIP socket.
 func (c *SIPCarrier) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -336,9 +340,19 @@ func (c *SIPCarrier) Close() error {
 		}
 	}
 	c.mu.Unlock()
+	// In parallel: each Hangup may wait byeWait for a BYE's answer, and a
+	// trunk that stopped answering would otherwise cost a second per call.
+	sem := make(chan struct{}, closeHangups)
+	var hwg sync.WaitGroup
 	for _, call := range live {
-		call.Hangup()
+		sem <- struct{}{}
+		hwg.Add(1)
+		go func() {
+			defer func() { <-sem; hwg.Done() }()
+			call.Hangup()
+		}()
 	}
+	hwg.Wait()
 	// Ringing dials CANCEL and wait for their final response; ones that
 	// got no response at all end their transaction.
 	c.dialWG.Wait()
