@@ -12,10 +12,31 @@ import (
 // telephone-event if offered. Without SDP our 200 carries a fresh offer and
 // the answer comes in the ACK (onAck).
 func (c *SIPCarrier) onInvite(req *sip.Request, tx sip.ServerTransaction) {
-	call := c.callOf(req)
-	if call == nil {
+	toTag := ""
+	if h := req.To(); h != nil {
+		toTag, _ = h.Params.Get("tag")
+	}
+	if toTag == "" {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 603, "Decline", nil))
 		return
+	}
+	// A re-INVITE must belong to a dialog of ours: Call-ID and our
+	// From-tag as its To-tag (a guessed Call-ID alone must not move media).
+	call, dlg := c.dialogOf(req)
+	if call != nil && dlg == nil {
+		// Answered but not yet set up here (just after our ACK): ask the
+		// callee to try again (RFC 3261 §14.2).
+		res := sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil)
+		res.AppendHeader(sip.NewHeader("Retry-After", "1"))
+		_ = tx.Respond(res)
+		return
+	}
+	if call == nil || dlg.localTag() != toTag {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	if h := req.Contact(); h != nil {
+		dlg.setTarget(h.Address)
 	}
 	c.trace("<- re-INVITE")
 	var body []byte
@@ -55,6 +76,22 @@ func (c *SIPCarrier) onAck(req *sip.Request, _ sip.ServerTransaction) {
 	}
 	call.applySDP(ans)
 	c.trace("<- ACK (SDP: %s at %s)", codecName(ans.PT), ans.Addr)
+}
+
+// dialogOf is the call a request's Call-ID names, with its dialog (nil
+// until the call is answered and registered).
+func (c *SIPCarrier) dialogOf(req *sip.Request) (*sipCall, *sipDialog) {
+	h := req.CallID()
+	if h == nil {
+		return nil, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	call := c.calls[h.Value()]
+	if call == nil {
+		return nil, nil
+	}
+	return call, call.dlg
 }
 
 func (c *SIPCarrier) callOf(req *sip.Request) *sipCall {

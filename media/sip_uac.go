@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,8 +21,9 @@ type sipDialog struct {
 	toTag     string
 	from      *sip.FromHeader
 	to        *sip.ToHeader
-	target    sip.Uri  // the callee's Contact
-	routes    []string // route set: the 2xx's Record-Route, reversed
+	tmu       sync.Mutex
+	target    sip.Uri  // the callee's Contact (a re-INVITE's Contact updates it); under tmu
+	routes    []string // route set: the 2xx's Record-Route reversed, else the outbound proxy
 	transport string
 	cseq      atomic.Uint32
 	inviteSeq uint32
@@ -60,12 +62,39 @@ func (c *SIPCarrier) newDialog(res *sip.Response, tx sip.ClientTransaction) *sip
 	for i := len(rr) - 1; i >= 0; i-- {
 		d.routes = append(d.routes, rr[i].Value())
 	}
+	if len(d.routes) == 0 && c.cfg.OutboundProxy != "" {
+		// No Record-Route: the proxy did not ask to stay on the path, but a
+		// box that must use an outbound proxy (NAT, firewall) cannot reach
+		// the callee's Contact directly either.
+		d.routes = []string{"<sip:" + c.cfg.OutboundProxy + ";lr>"}
+	}
 	return d
+}
+
+// setTarget takes the remote target from a re-INVITE's Contact (RFC 3261
+// §12.2.2): later BYEs go there.
+func (d *sipDialog) setTarget(u sip.Uri) {
+	d.tmu.Lock()
+	d.target = *u.Clone()
+	d.tmu.Unlock()
+}
+
+// localTag is our From-tag: in-dialog requests from the callee carry it as
+// their To-tag.
+func (d *sipDialog) localTag() string {
+	if d.from == nil {
+		return ""
+	}
+	tag, _ := d.from.Params.Get("tag")
+	return tag
 }
 
 // request builds an in-dialog request; ACK reuses the INVITE's CSeq number.
 func (d *sipDialog) request(method sip.RequestMethod) *sip.Request {
-	req := sip.NewRequest(method, *d.target.Clone())
+	d.tmu.Lock()
+	target := *d.target.Clone()
+	d.tmu.Unlock()
+	req := sip.NewRequest(method, target)
 	for _, r := range d.routes {
 		req.AppendHeader(sip.NewHeader("Route", r))
 	}
