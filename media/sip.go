@@ -186,6 +186,7 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 	// responses): pass it warnings and errors only, and even those carry raw
 	// messages on parse failures: sipgoLogFilter drops and masks them.
 	sipLog := slog.New(sipgoLogFilter{h: c.log.Handler(), min: slog.LevelWarn}).With("component", "sipgo")
+	routeSipgoDefaultLogger(c.log.Handler())
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("dialdeck"), sipgo.WithUserAgentHostname(c.fromHost),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
