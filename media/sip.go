@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -102,6 +103,9 @@ type SIPCarrier struct {
 	wg      sync.WaitGroup // calls not fully hung up
 	dialWG  sync.WaitGroup // INVITE transactions and their CANCEL/BYE clean-up
 	trMu    sync.Mutex
+
+	sent   sentInvites  // recent INVITEs: which stray 2xx are ours
+	strays atomic.Int32 // stray 2xx hang-ups running
 }
 
 // NewSIPCarrier opens the trunk's SIP socket (UDP or TCP listener, so the
@@ -182,6 +186,7 @@ func NewSIPCarrier(cfg SIPTrunkConfig, log *slog.Logger) (*SIPCarrier, error) {
 	// responses): pass it warnings and errors only, and even those carry raw
 	// messages on parse failures: sipgoLogFilter drops and masks them.
 	sipLog := slog.New(sipgoLogFilter{h: c.log.Handler(), min: slog.LevelWarn}).With("component", "sipgo")
+	routeSipgoDefaultLogger(c.log.Handler())
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("dialdeck"), sipgo.WithUserAgentHostname(c.fromHost),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
@@ -316,7 +321,11 @@ func splitHostPortDefault(addr string, def int) (string, int, error) {
 	return h, port, nil
 }
 
-// Close ends every live call (BYE) and closes the SIP socket.
+// closeHangups bounds the live calls Close hangs up at once.
+const closeHangups = 32
+
+// Close ends every live call (BYE, up to closeHangups at once) and closes
+// the SIP socket.
 func (c *SIPCarrier) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -332,9 +341,19 @@ func (c *SIPCarrier) Close() error {
 		}
 	}
 	c.mu.Unlock()
+	// In parallel: each Hangup may wait byeWait for a BYE's answer, and a
+	// trunk that stopped answering would otherwise cost a second per call.
+	sem := make(chan struct{}, closeHangups)
+	var hwg sync.WaitGroup
 	for _, call := range live {
-		call.Hangup()
+		sem <- struct{}{}
+		hwg.Add(1)
+		go func() {
+			defer func() { <-sem; hwg.Done() }()
+			call.Hangup()
+		}()
 	}
+	hwg.Wait()
 	// Ringing dials CANCEL and wait for their final response; ones that
 	// got no response at all end their transaction.
 	c.dialWG.Wait()

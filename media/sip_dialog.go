@@ -262,6 +262,12 @@ func (s *sipCall) ReadRTP(b []byte) (int, error) {
 	if errors.Is(err, errRTPTimeout) {
 		s.mediaLost.Store(true)
 		s.c.trace("-- no RTP from the callee for %v", s.noMedia)
+		if n, from := s.rtp.droppedSummary(); n > 0 {
+			// Audio that came from another source than the latched one:
+			// the usual cause of a "no media" on a live call.
+			s.c.log.Warn("SIP call: no media from the latched RTP source; packets from other sources were dropped",
+				"call_id", s.callID, "dropped", n, "from", from)
+		}
 		return 0, &PhoneLegError{Reason: fmt.Sprintf("no media from the callee for %v", s.noMedia)}
 	}
 	return 0, fmt.Errorf("RTP socket: %w", err)

@@ -17,6 +17,11 @@ import (
 // that has none yet, so it can CANCEL it (RFC 3261 §9.1) rather than drop it.
 const closeGrace = 2 * time.Second
 
+// cancelWait is how long a dial given up after a provisional response waits
+// for the INVITE's final response (487, or a 200 crossing the CANCEL) before
+// it returns; the INVITE is still watched in the background for 64*T1.
+const cancelWait = 500 * time.Millisecond
+
 // errCarrierClosed: the carrier closed while the call was being set up.
 var errCarrierClosed = errors.New("sip trunk closed")
 
@@ -61,6 +66,7 @@ func (c *SIPCarrier) runInvite(ctx context.Context, inv *sip.Request, onResponse
 		c.dialWG.Done()
 		return inviteResult{err: notSentError{err}}
 	}
+	c.rememberInvite(inv)
 	out := make(chan inviteResult, 1)
 	go func() {
 		defer c.dialWG.Done()
@@ -92,9 +98,14 @@ func (c *SIPCarrier) inviteLoop(ctx context.Context, inv *sip.Request, tx sip.Cl
 	var giveUpT *time.Timer
 	var grace <-chan time.Time // Close: how long a silent INVITE may still get a provisional
 	var graceT *time.Timer
+	var cancelWaitC <-chan time.Time // when the caller gets the result after a CANCEL
+	var cancelWaitT *time.Timer
 	defer func() {
 		if giveUpT != nil {
 			giveUpT.Stop()
+		}
+		if cancelWaitT != nil {
+			cancelWaitT.Stop()
 		}
 		if graceT != nil {
 			graceT.Stop()
@@ -120,6 +131,11 @@ func (c *SIPCarrier) inviteLoop(ctx context.Context, inv *sip.Request, tx sip.Cl
 		c.sendCancel(inv)
 		giveUpT = time.NewTimer(64 * sip.T1)
 		giveUp = giveUpT.C
+		// The caller gets the result once the 487 (or a crossing 200) is
+		// in, or cancelWait after the CANCEL: a trunk that ignores it must
+		// not hold the dial for 64*T1. The loop goes on in the background.
+		cancelWaitT = time.NewTimer(cancelWait)
+		cancelWaitC = cancelWaitT.C
 	}
 	abandon := func(why error) {
 		if r.abandon != nil {
@@ -219,12 +235,15 @@ func (c *SIPCarrier) inviteLoop(ctx context.Context, inv *sip.Request, tx sip.Cl
 		case <-closing:
 			closing = nil
 			abandon(errCarrierClosed)
-			if !sawProvisional {
+			if !sawProvisional || cancelSent {
 				// Give the trunk a moment to answer so the call can be
 				// CANCELled; a trunk that said nothing by then is dropped.
 				graceT = time.NewTimer(closeGrace)
 				grace = graceT.C
 			}
+		case <-cancelWaitC:
+			cancelWaitC = nil
+			publish()
 		case <-grace:
 			return
 		case <-giveUp:
@@ -283,6 +302,9 @@ func (c *SIPCarrier) sendCancel(inv *sip.Request) {
 			case <-tx.Done():
 				return
 			case <-t.C:
+				return
+			case <-c.closing:
+				// Only traced: Close need not wait Timer F for it.
 				return
 			}
 		}

@@ -4,8 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"regexp"
+	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/dialdeck/dialdeck/engine"
+	"github.com/emiago/sipgo/sip"
 )
 
 // sipgoLogFilter is the slog handler sipgo logs through: records below min
@@ -81,3 +85,47 @@ func (f sipgoLogFilter) WithAttrs(as []slog.Attr) slog.Handler {
 func (f sipgoLogFilter) WithGroup(n string) slog.Handler {
 	return sipgoLogFilter{h: f.h.WithGroup(n), min: f.min}
 }
+
+// sipgo also logs through its package-wide default logger (sip.DefaultLogger:
+// "Unhandled sip response" with the message at Info, "UDP/TCP ref went
+// negative" at Warn), which is slog.Default unless set. It is set once,
+// before the first carrier starts sipgo (sip.SetDefaultLogger is not safe
+// to call while sipgo runs), to a logger that goes through sipgoLogFilter
+// into the handler of the latest carrier's logger.
+var (
+	sipgoDefaultOnce sync.Once
+	sipgoDefaultTo   atomic.Pointer[slog.Handler]
+)
+
+func routeSipgoDefaultLogger(h slog.Handler) {
+	sipgoDefaultTo.Store(&h)
+	sipgoDefaultOnce.Do(func() {
+		sip.SetDefaultLogger(slog.New(sipgoLogFilter{h: latestHandler{}, min: slog.LevelWarn}).With("component", "sipgo"))
+	})
+}
+
+// latestHandler forwards to the handler routeSipgoDefaultLogger stored last.
+type latestHandler struct{ attrs []slog.Attr }
+
+func (l latestHandler) target() slog.Handler {
+	h := *sipgoDefaultTo.Load()
+	if len(l.attrs) > 0 {
+		h = h.WithAttrs(l.attrs)
+	}
+	return h
+}
+
+func (l latestHandler) Enabled(ctx context.Context, lv slog.Level) bool {
+	return l.target().Enabled(ctx, lv)
+}
+
+func (l latestHandler) Handle(ctx context.Context, r slog.Record) error {
+	return l.target().Handle(ctx, r)
+}
+
+func (l latestHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return latestHandler{attrs: append(slices.Clip(l.attrs), as...)}
+}
+
+// WithGroup is not used by sipgo's default logger; groups are flattened.
+func (l latestHandler) WithGroup(string) slog.Handler { return l }

@@ -12,10 +12,31 @@ import (
 // telephone-event if offered. Without SDP our 200 carries a fresh offer and
 // the answer comes in the ACK (onAck).
 func (c *SIPCarrier) onInvite(req *sip.Request, tx sip.ServerTransaction) {
-	call := c.callOf(req)
-	if call == nil {
+	toTag := ""
+	if h := req.To(); h != nil {
+		toTag, _ = h.Params.Get("tag")
+	}
+	if toTag == "" {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 603, "Decline", nil))
 		return
+	}
+	// A re-INVITE must belong to a dialog of ours: Call-ID and our
+	// From-tag as its To-tag (a guessed Call-ID alone must not move media).
+	call, dlg := c.dialogOf(req)
+	if call != nil && dlg == nil {
+		// Answered but not yet set up here (just after our ACK): ask the
+		// callee to try again (RFC 3261 §14.2).
+		res := sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil)
+		res.AppendHeader(sip.NewHeader("Retry-After", "1"))
+		_ = tx.Respond(res)
+		return
+	}
+	if call == nil || dlg.localTag() != toTag {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	if h := req.Contact(); h != nil {
+		dlg.setTarget(h.Address)
 	}
 	c.trace("<- re-INVITE")
 	var body []byte
@@ -28,10 +49,11 @@ func (c *SIPCarrier) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		call.applySDP(offer)
-		body = call.localSDP([]uint8{offer.PT}, offer.DTMF)
-		c.trace("-> 200 OK (re-INVITE: %s at %s)", codecName(offer.PT), offer.Addr)
+		dir := answerDir(offer.Dir)
+		body = call.localSDP([]uint8{offer.PT}, offer.DTMF, dir)
+		c.trace("-> 200 OK (re-INVITE: %s at %s, %s)", codecName(offer.PT), offer.Addr, dir)
 	} else {
-		body = call.localSDP([]uint8{ptPCMU, ptPCMA}, ptTelephoneEvent)
+		body = call.localSDP([]uint8{ptPCMU, ptPCMA}, ptTelephoneEvent, dirSendRecv)
 		c.trace("-> 200 OK (re-INVITE without SDP: our offer)")
 	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", body)
@@ -56,6 +78,22 @@ func (c *SIPCarrier) onAck(req *sip.Request, _ sip.ServerTransaction) {
 	c.trace("<- ACK (SDP: %s at %s)", codecName(ans.PT), ans.Addr)
 }
 
+// dialogOf is the call a request's Call-ID names, with its dialog (nil
+// until the call is answered and registered).
+func (c *SIPCarrier) dialogOf(req *sip.Request) (*sipCall, *sipDialog) {
+	h := req.CallID()
+	if h == nil {
+		return nil, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	call := c.calls[h.Value()]
+	if call == nil {
+		return nil, nil
+	}
+	return call, call.dlg
+}
+
 func (c *SIPCarrier) callOf(req *sip.Request) *sipCall {
 	h := req.CallID()
 	if h == nil {
@@ -66,10 +104,12 @@ func (c *SIPCarrier) callOf(req *sip.Request) *sipCall {
 	return c.calls[h.Value()]
 }
 
-// applySDP moves the call's media; a hold (c=0.0.0.0) keeps the old
-// destination rather than send to an unspecified address.
+// applySDP moves the call's media and takes its direction (a hold pauses
+// the no-media timer); a hold with c=0.0.0.0 keeps the old destination
+// rather than send to an unspecified address.
 func (s *sipCall) applySDP(a sdpAnswer) {
 	if a.Addr.IP.IsUnspecified() || a.Addr.Port == 0 {
+		s.rtp.setDir(a.Dir)
 		return
 	}
 	s.rtp.setRemote(a)
@@ -77,14 +117,14 @@ func (s *sipCall) applySDP(a sdpAnswer) {
 
 // localSDP is our SDP with the given formats; the o= version goes up only
 // when the media part changes (RFC 3264 §8).
-func (s *sipCall) localSDP(audio []uint8, dtmf int) []byte {
+func (s *sipCall) localSDP(audio []uint8, dtmf int, dir string) []byte {
 	s.sdpMu.Lock()
 	defer s.sdpMu.Unlock()
-	b := sdpBody(s.c.advertIP, s.rtp.port(), s.sessID, s.sdpVer, audio, dtmf)
+	b := sdpBody(s.c.advertIP, s.rtp.port(), s.sessID, s.sdpVer, audio, dtmf, dir)
 	if m := sdpMedia(b); m != s.lastSDP {
 		s.sdpVer++
 		s.lastSDP = m
-		b = sdpBody(s.c.advertIP, s.rtp.port(), s.sessID, s.sdpVer, audio, dtmf)
+		b = sdpBody(s.c.advertIP, s.rtp.port(), s.sessID, s.sdpVer, audio, dtmf, dir)
 	}
 	return b
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,16 @@ type rtpStream struct {
 	latched bool
 	pcma    bool
 	pt      uint8
+	learn   rtpLearner // the source being learnt (before the latch, or to re-learn)
+	lastRx  time.Time  // last packet from the latched source
+	dropped rtpDrops   // packets dropped from other sources since the latch
+	now     func() time.Time
+	// held: the callee's SDP says it does not send (inactive, recvonly),
+	// so silence is not "no media"; resumed is when it last stopped being.
+	held    bool
+	resumed time.Time
+	// mute: our answer says we do not send (inactive, recvonly).
+	mute bool
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -72,7 +83,7 @@ type rtpStream struct {
 }
 
 func newRTPStream(conn *net.UDPConn) *rtpStream {
-	return &rtpStream{conn: conn, wbuf: make([]byte, 1500)}
+	return &rtpStream{conn: conn, wbuf: make([]byte, 1500), now: time.Now}
 }
 
 func (s *rtpStream) port() int { return s.conn.LocalAddr().(*net.UDPAddr).Port }
@@ -87,11 +98,47 @@ func (s *rtpStream) setRemote(a sdpAnswer) {
 	defer s.mu.Unlock()
 	if s.sdpAddr == nil || !s.sdpAddr.IP.Equal(a.Addr.IP) || s.sdpAddr.Port != a.Addr.Port {
 		s.sdpAddr, s.remote, s.latched = a.Addr, a.Addr, false
+		s.learn = rtpLearner{}
 	} else if !s.latched {
 		s.remote = a.Addr
 	}
 	s.pt = a.PT
 	s.pcma = a.PT == ptPCMA
+	s.setDirLocked(a.Dir)
+}
+
+// setDir takes the direction of the callee's latest SDP.
+func (s *rtpStream) setDir(dir string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setDirLocked(dir)
+}
+
+func (s *rtpStream) setDirLocked(dir string) {
+	if dir == "" {
+		dir = dirSendRecv
+	}
+	held := !sends(dir)
+	if s.held && !held {
+		s.resumed = s.now()
+	}
+	s.held = held
+	s.mute = !sends(answerDir(dir))
+}
+
+// quietOK tells, when no RTP came for timeout, whether that is expected
+// (the callee holds the call) and until when to wait again.
+func (s *rtpStream) quietOK(timeout time.Duration) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if s.held {
+		return now.Add(timeout), true
+	}
+	if end := s.resumed.Add(timeout); end.After(now) {
+		return end, true // back from hold: the timer restarts at the resume
+	}
+	return time.Time{}, false
 }
 
 // startEarly drains early media (183 with SDP) while the call rings: the
@@ -145,11 +192,14 @@ const (
 )
 
 // audio checks one datagram. RTP version 2 in the negotiated codec is
-// converted PCMA to PCMU in place. The first audio packet latches the
-// remote address to where the callee's audio really comes from (symmetric
-// RTP through NAT), but only from the SDP's IP (unless that IP is a private
-// one: a trunk behind NAT); once latched, packets from any other source are
-// dropped (RTP bleed, RTP injection).
+// converted PCMA to PCMU in place. The remote address is learnt like
+// Asterisk's strictrtp: before the latch RTP from any source is taken (a
+// carrier's media server often sends from another public IP than its SDP
+// names), and the latch goes to a source once it sent rtpLearnPackets
+// packets in sequence with one SSRC. Once latched, other sources are
+// dropped (RTP bleed, injection) unless the latched one has been silent for
+// rtpRelearnSilence: then a new source that sends rtpLearnPackets in
+// sequence takes the latch (an SBC failover without a re-INVITE).
 func (s *rtpStream) audio(b []byte, from *net.UDPAddr) (int, rtpKind) {
 	if len(b) < 12 || b[0]>>6 != 2 || from == nil {
 		return 0, rtpJunk
@@ -158,19 +208,27 @@ func (s *rtpStream) audio(b []byte, from *net.UDPAddr) (int, rtpKind) {
 	if pt >= 72 && pt <= 76 {
 		return 0, rtpJunk // RTCP (SR/RR/SDES/BYE/APP) on the RTP port
 	}
+	seq := binary.BigEndian.Uint16(b[2:])
+	ssrc := binary.BigEndian.Uint32(b[8:])
 	s.mu.Lock()
 	want, pcma := s.pt, s.pcma
+	now := s.now()
 	switch {
+	case s.latched && sameAddr(from, s.remote):
+		s.lastRx = now
 	case s.latched:
-		if !from.IP.Equal(s.remote.IP) || from.Port != s.remote.Port {
+		if now.Sub(s.lastRx) < rtpRelearnSilence || !s.learn.add(from, ssrc, seq) {
+			s.dropped.add(from)
 			s.mu.Unlock()
 			return 0, rtpJunk
 		}
-	case s.sdpAddr != nil && !from.IP.Equal(s.sdpAddr.IP) && !s.sdpAddr.IP.IsPrivate() && !s.sdpAddr.IP.IsLoopback():
-		s.mu.Unlock()
-		return 0, rtpJunk
-	case pt == want:
-		s.remote, s.latched = from, true
+		s.remote, s.lastRx = from, now
+		s.learn = rtpLearner{}
+	default:
+		if s.learn.add(from, ssrc, seq) {
+			s.remote, s.latched, s.lastRx = from, true, now
+			s.learn = rtpLearner{}
+		}
 	}
 	s.mu.Unlock()
 	if pt != want {
@@ -185,6 +243,73 @@ func (s *rtpStream) audio(b []byte, from *net.UDPAddr) (int, rtpKind) {
 		b[1] = b[1]&0x80 | ptPCMU
 	}
 	return len(b), rtpAudio
+}
+
+// droppedSummary is the packets dropped from other sources than the
+// latched one, for the "no media" log: count and up to rtpDropSources
+// sources (IP:port).
+func (s *rtpStream) droppedSummary() (int, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	srcs := make([]string, 0, len(s.dropped.from))
+	for a, n := range s.dropped.from {
+		srcs = append(srcs, fmt.Sprintf("%s (%d)", a, n))
+	}
+	sort.Strings(srcs)
+	return s.dropped.n, srcs
+}
+
+const (
+	// rtpLearnPackets in sequence with one SSRC make a source the callee's
+	// (Asterisk's strictrtp probation is 4).
+	rtpLearnPackets = 4
+	// rtpRelearnSilence is how long the latched source must be silent before
+	// another source can take the latch.
+	rtpRelearnSilence = time.Second
+	// rtpDropSources bounds the sources remembered for the log.
+	rtpDropSources = 4
+)
+
+// rtpLearner follows one candidate source: its SSRC and last sequence
+// number, and how many packets came in sequence.
+type rtpLearner struct {
+	from  *net.UDPAddr
+	ssrc  uint32
+	seq   uint16
+	count int
+}
+
+// add counts one packet and tells whether the source has now sent
+// rtpLearnPackets in sequence. Another source, SSRC or a gap restarts it.
+func (l *rtpLearner) add(from *net.UDPAddr, ssrc uint32, seq uint16) bool {
+	if l.count > 0 && sameAddr(from, l.from) && ssrc == l.ssrc && seq == l.seq+1 {
+		l.count++
+	} else {
+		l.from, l.ssrc, l.count = from, ssrc, 1
+	}
+	l.seq = seq
+	return l.count >= rtpLearnPackets
+}
+
+// rtpDrops counts packets dropped from other sources than the latched one.
+type rtpDrops struct {
+	n    int
+	from map[string]int
+}
+
+func (d *rtpDrops) add(from *net.UDPAddr) {
+	d.n++
+	if d.from == nil {
+		d.from = map[string]int{}
+	}
+	k := from.String()
+	if _, ok := d.from[k]; ok || len(d.from) < rtpDropSources {
+		d.from[k]++
+	}
+}
+
+func sameAddr(a, b *net.UDPAddr) bool {
+	return a != nil && b != nil && a.Port == b.Port && a.IP.Equal(b.IP)
 }
 
 // rtpPayload is where an RTP packet's payload starts and ends.
@@ -230,6 +355,10 @@ func (s *rtpStream) read(b []byte, timeout time.Duration, stopped func() bool) (
 		n, from, err := s.conn.ReadFromUDP(b)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if d, ok := s.quietOK(timeout); ok {
+					deadline = d
+					continue
+				}
 				return 0, errRTPTimeout
 			}
 			return 0, err
@@ -247,8 +376,11 @@ func (s *rtpStream) read(b []byte, timeout time.Duration, stopped func() bool) (
 // write sends one PCMU packet from the bridge, as PCMA if the trunk asked.
 func (s *rtpStream) write(b []byte) error {
 	s.mu.Lock()
-	to, pcma := s.remote, s.pcma
+	to, pcma, mute := s.remote, s.pcma, s.mute
 	s.mu.Unlock()
+	if mute {
+		return nil // on hold: our answer said we do not send
+	}
 	if to == nil {
 		return errors.New("no RTP destination yet")
 	}

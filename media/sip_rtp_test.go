@@ -121,24 +121,31 @@ func TestRTPComfortNoiseKeepsCallAlive(t *testing.T) {
 }
 
 func TestRTPLatchRejectsOtherSources(t *testing.T) {
-	// Once latched, audio from any other source is dropped (RTP bleed).
+	// Once latched (rtpLearnPackets in sequence), audio from any other
+	// source is dropped (RTP bleed) while the latched source keeps sending.
 	local := udpLoopback(t)
 	s := newRTPStream(local)
 	defer s.close()
 	callee, intruder := udpLoopback(t), udpLoopback(t)
 	s.setRemote(sdpAnswer{Addr: callee.LocalAddr().(*net.UDPAddr), PT: ptPCMU, DTMF: -1})
 	to := local.LocalAddr().(*net.UDPAddr)
-	for _, p := range []struct {
+	type pkt struct {
 		c   *net.UDPConn
 		seq uint16
-	}{{callee, 1}, {intruder, 2}, {callee, 3}} {
+	}
+	var seqs []pkt
+	for i := range rtpLearnPackets {
+		seqs = append(seqs, pkt{callee, uint16(1 + i)})
+	}
+	seqs = append(seqs, pkt{intruder, 50}, pkt{intruder, 51}, pkt{callee, 10})
+	for _, p := range seqs {
 		if _, err := p.c.WriteToUDP(rtpPacket(ptPCMU, p.seq), to); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(5 * time.Millisecond) // keep arrival order
 	}
 	buf := make([]byte, 1500)
-	for _, want := range []uint16{1, 3} {
+	for _, want := range []uint16{1, 2, 3, 4, 10} {
 		if _, err := s.read(buf, time.Second, func() bool { return false }); err != nil {
 			t.Fatal(err)
 		}
@@ -146,14 +153,76 @@ func TestRTPLatchRejectsOtherSources(t *testing.T) {
 			t.Fatalf("read seq %d, want %d: the intruder's packet got through", seq, want)
 		}
 	}
-	// Before latching, only the SDP's IP can latch (a public one here).
-	s2 := newRTPStream(udpLoopback(t))
-	defer s2.close()
-	s2.setRemote(sdpAnswer{Addr: &net.UDPAddr{IP: net.IPv4(203, 0, 113, 7), Port: 4000}, PT: ptPCMU, DTMF: -1})
-	if _, kind := s2.audio(rtpPacket(ptPCMU, 1), &net.UDPAddr{IP: net.IPv4(198, 51, 100, 9), Port: 4000}); kind != rtpJunk {
-		t.Errorf("audio from an IP the SDP did not name was taken (kind %d)", kind)
+	n, from := s.droppedSummary()
+	if n != 2 || len(from) != 1 || from[0] != intruder.LocalAddr().String()+" (2)" {
+		t.Errorf("dropped %d from %v, want 2 from the intruder %v", n, from, intruder.LocalAddr())
 	}
-	if _, kind := s2.audio(rtpPacket(ptPCMU, 2), &net.UDPAddr{IP: net.IPv4(203, 0, 113, 7), Port: 4002}); kind != rtpAudio {
-		t.Errorf("audio from the SDP's IP (another port) was refused (kind %d)", kind)
+}
+
+// feed passes count packets in sequence from one source through s.audio and
+// counts the kinds.
+func feed(s *rtpStream, from *net.UDPAddr, ssrc uint32, seq0 uint16, count int) map[rtpKind]int {
+	got := map[rtpKind]int{}
+	for i := range count {
+		p := rtpPacket(ptPCMU, seq0+uint16(i))
+		p[8], p[9], p[10], p[11] = byte(ssrc>>24), byte(ssrc>>16), byte(ssrc>>8), byte(ssrc)
+		_, k := s.audio(p, from)
+		got[k]++
+	}
+	return got
+}
+
+func TestRTPLatchLearnsFromOtherPublicIP(t *testing.T) {
+	// A carrier's media server sends from another public IP than its SDP
+	// names (or the SDP names CGNAT space 100.64/10): every packet is audio
+	// and the latch goes to the real source.
+	for _, sdpIP := range []string{"203.0.113.10", "100.64.1.1"} {
+		s := newRTPStream(udpLoopback(t))
+		s.setRemote(sdpAnswer{Addr: &net.UDPAddr{IP: net.ParseIP(sdpIP), Port: 30000}, PT: ptPCMU, DTMF: -1})
+		from := &net.UDPAddr{IP: net.ParseIP("198.51.100.20"), Port: 40000}
+		if got := feed(s, from, 7, 1, 500); got[rtpAudio] != 500 {
+			t.Errorf("SDP %s, RTP from %v: %v, want 500 audio", sdpIP, from, got)
+		}
+		if !s.latched || !sameAddr(s.remote, from) {
+			t.Errorf("SDP %s: latched=%v to %v, want %v", sdpIP, s.latched, s.remote, from)
+		}
+	}
+}
+
+func TestRTPLatchRelearnsAfterSilence(t *testing.T) {
+	// An SBC failover moves the source (same IP, new port) without a
+	// re-INVITE: dropped while the old source is live, taken once it has
+	// been silent for rtpRelearnSilence and the new one sends in sequence.
+	s := newRTPStream(udpLoopback(t))
+	now := time.Unix(1000, 0)
+	s.now = func() time.Time { return now }
+	old := &net.UDPAddr{IP: net.ParseIP("203.0.113.10"), Port: 30000}
+	moved := &net.UDPAddr{IP: net.ParseIP("203.0.113.10"), Port: 30002}
+	s.setRemote(sdpAnswer{Addr: old, PT: ptPCMU, DTMF: -1})
+	if got := feed(s, old, 1, 1, 10); got[rtpAudio] != 10 || !s.latched {
+		t.Fatalf("latched source: %v latched=%v", got, s.latched)
+	}
+	// Bleed while the latched source is live: dropped.
+	now = now.Add(rtpRelearnSilence / 2)
+	if got := feed(s, moved, 2, 100, 20); got[rtpJunk] != 20 {
+		t.Errorf("other source while the latched one is live: %v, want all dropped", got)
+	}
+	// The old source silent long enough: the new one is learnt; the
+	// packets before the latch are dropped.
+	now = now.Add(rtpRelearnSilence)
+	got := feed(s, moved, 2, 200, 10)
+	if got[rtpJunk] != rtpLearnPackets-1 || got[rtpAudio] != 10-(rtpLearnPackets-1) {
+		t.Errorf("new source after silence: %v", got)
+	}
+	if !sameAddr(s.remote, moved) {
+		t.Errorf("remote %v, want the new source %v", s.remote, moved)
+	}
+	// A source with gaps in its sequence never takes the latch.
+	now = now.Add(2 * rtpRelearnSilence)
+	third := &net.UDPAddr{IP: net.ParseIP("198.51.100.9"), Port: 5000}
+	for i := range 20 {
+		if _, k := s.audio(rtpPacket(ptPCMU, uint16(i*2)), third); k != rtpJunk {
+			t.Fatalf("packet %d from a source with gaps taken", i)
+		}
 	}
 }

@@ -19,12 +19,38 @@ const (
 
 // sdpOffer is the INVITE's offer: one audio stream at ip:port.
 func sdpOffer(ip string, port int, sessionID uint64) []byte {
-	return sdpBody(ip, port, sessionID, sessionID, []uint8{ptPCMU, ptPCMA}, ptTelephoneEvent)
+	return sdpBody(ip, port, sessionID, sessionID, []uint8{ptPCMU, ptPCMA}, ptTelephoneEvent, dirSendRecv)
 }
 
+// SDP direction attributes (RFC 3264 §5.1, §6.1).
+const (
+	dirSendRecv = "sendrecv"
+	dirSendOnly = "sendonly"
+	dirRecvOnly = "recvonly"
+	dirInactive = "inactive"
+)
+
+// answerDir is the direction that answers an offer's (RFC 3264 §6.1): an
+// offer to send only is answered receive only, and the other way round.
+func answerDir(offer string) string {
+	switch offer {
+	case dirSendOnly:
+		return dirRecvOnly
+	case dirRecvOnly:
+		return dirSendOnly
+	case dirInactive:
+		return dirInactive
+	}
+	return dirSendRecv
+}
+
+// sends tells whether a side whose SDP says dir sends media.
+func sends(dir string) bool { return dir != dirInactive && dir != dirRecvOnly }
+
 // sdpBody is our SDP: one audio stream at ip:port with the audio payload
-// types given (PCMU/PCMA) and telephone-event at dtmf (-1: none).
-func sdpBody(ip string, port int, sessionID, version uint64, audio []uint8, dtmf int) []byte {
+// types given (PCMU/PCMA), telephone-event at dtmf (-1: none) and the
+// direction attribute dir.
+func sdpBody(ip string, port int, sessionID, version uint64, audio []uint8, dtmf int, dir string) []byte {
 	ipVer := "IP4"
 	if p := net.ParseIP(ip); p != nil && p.To4() == nil {
 		ipVer = "IP6"
@@ -49,7 +75,7 @@ func sdpBody(ip string, port int, sessionID, version uint64, audio []uint8, dtmf
 	if dtmf >= 0 {
 		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", dtmf, dtmf)
 	}
-	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
+	b.WriteString("a=ptime:20\r\na=" + dir + "\r\n")
 	return []byte(b.String())
 }
 
@@ -58,6 +84,7 @@ type sdpAnswer struct {
 	Addr *net.UDPAddr // where to send RTP
 	PT   uint8        // the audio codec chosen: ptPCMU or ptPCMA
 	DTMF int          // telephone-event payload type, -1 if none
+	Dir  string       // direction (sendrecv, sendonly, recvonly, inactive): media level, else session level
 }
 
 var errNoAudio = errors.New("no usable audio stream in the SDP answer")
@@ -67,7 +94,7 @@ var errNoAudio = errors.New("no usable audio stream in the SDP answer")
 // by static payload type or by rtpmap name).
 func parseSDPAnswer(body []byte) (sdpAnswer, error) {
 	ans := sdpAnswer{DTMF: -1}
-	var sessionIP, mediaIP string
+	var sessionIP, mediaIP, sessionDir, mediaDir string
 	var port = -1
 	var fmts []string
 	rtpmap := map[string]string{}
@@ -106,6 +133,15 @@ func parseSDPAnswer(body []byte) (sdpAnswer, error) {
 				sessionIP = ip
 			}
 		case 'a':
+			switch val {
+			case dirSendRecv, dirSendOnly, dirRecvOnly, dirInactive:
+				if inAudio {
+					mediaDir = val
+				} else if !seenAudio {
+					sessionDir = val
+				}
+				continue
+			}
 			if !inAudio || !strings.HasPrefix(val, "rtpmap:") {
 				continue
 			}
@@ -163,5 +199,11 @@ func parseSDPAnswer(body []byte) (sdpAnswer, error) {
 		return ans, fmt.Errorf("the callee mapped %s to payload type %d; only the static 0/8 are supported", map[uint8]string{0: "PCMU", 8: "PCMA"}[ans.PT], chosen)
 	}
 	ans.Addr = &net.UDPAddr{IP: ip, Port: port}
+	ans.Dir = dirSendRecv
+	if mediaDir != "" {
+		ans.Dir = mediaDir
+	} else if sessionDir != "" {
+		ans.Dir = sessionDir
+	}
 	return ans, nil
 }

@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,8 +21,9 @@ type sipDialog struct {
 	toTag     string
 	from      *sip.FromHeader
 	to        *sip.ToHeader
-	target    sip.Uri  // the callee's Contact
-	routes    []string // route set: the 2xx's Record-Route, reversed
+	tmu       sync.Mutex
+	target    sip.Uri  // the callee's Contact (a re-INVITE's Contact updates it); under tmu
+	routes    []string // route set: the 2xx's Record-Route reversed, else the outbound proxy
 	transport string
 	cseq      atomic.Uint32
 	inviteSeq uint32
@@ -60,12 +62,39 @@ func (c *SIPCarrier) newDialog(res *sip.Response, tx sip.ClientTransaction) *sip
 	for i := len(rr) - 1; i >= 0; i-- {
 		d.routes = append(d.routes, rr[i].Value())
 	}
+	if len(d.routes) == 0 && c.cfg.OutboundProxy != "" {
+		// No Record-Route: the proxy did not ask to stay on the path, but a
+		// box that must use an outbound proxy (NAT, firewall) cannot reach
+		// the callee's Contact directly either.
+		d.routes = []string{"<sip:" + c.cfg.OutboundProxy + ";lr>"}
+	}
 	return d
+}
+
+// setTarget takes the remote target from a re-INVITE's Contact (RFC 3261
+// §12.2.2): later BYEs go there.
+func (d *sipDialog) setTarget(u sip.Uri) {
+	d.tmu.Lock()
+	d.target = *u.Clone()
+	d.tmu.Unlock()
+}
+
+// localTag is our From-tag: in-dialog requests from the callee carry it as
+// their To-tag.
+func (d *sipDialog) localTag() string {
+	if d.from == nil {
+		return ""
+	}
+	tag, _ := d.from.Params.Get("tag")
+	return tag
 }
 
 // request builds an in-dialog request; ACK reuses the INVITE's CSeq number.
 func (d *sipDialog) request(method sip.RequestMethod) *sip.Request {
-	req := sip.NewRequest(method, *d.target.Clone())
+	d.tmu.Lock()
+	target := *d.target.Clone()
+	d.tmu.Unlock()
+	req := sip.NewRequest(method, target)
 	for _, r := range d.routes {
 		req.AppendHeader(sip.NewHeader("Route", r))
 	}
@@ -164,7 +193,9 @@ func (d *sipDialog) end() {
 
 // onStrayResponse gets responses no transaction claims. A 2xx to an INVITE
 // that arrives after its transaction ended (a late or forked answer) is a
-// callee on the line: re-ACK it if it is a live call's, else ACK and BYE it.
+// callee on the line: re-ACK it if it is a live call's, else ACK and BYE it
+// if it answers an INVITE dialdeck sent recently (Call-ID and From-tag),
+// at most maxStrayHangups at once.
 func (c *SIPCarrier) onStrayResponse(res *sip.Response) {
 	cs := res.CSeq()
 	if !res.IsSuccess() || cs == nil || cs.MethodName != sip.INVITE || res.CallID() == nil {
@@ -184,9 +215,29 @@ func (c *SIPCarrier) onStrayResponse(res *sip.Response) {
 		live.reAck()
 		return
 	}
+	fromTag := ""
+	if h := res.From(); h != nil {
+		fromTag, _ = h.Params.Get("tag")
+	}
+	if !c.sent.ours(res.CallID().Value(), fromTag, time.Now()) {
+		// Not an answer to an INVITE of ours: ACK+BYE would go wherever its
+		// Contact points.
+		c.log.Debug("stray 200 to an INVITE we did not send: ignored", "source", res.Source())
+		return
+	}
+	if c.strays.Add(1) > maxStrayHangups {
+		c.strays.Add(-1)
+		c.log.Warn("stray 200 to an INVITE: too many hang-ups running, ignored")
+		return
+	}
 	c.log.Info("stray 200 to an INVITE: hanging it up", "code", res.StatusCode)
 	d := c.newDialog(res, nil)
-	c.goTracked(func() { d.hangupNow("stray 200") })
+	if !c.goTracked(func() {
+		defer c.strays.Add(-1)
+		d.hangupNow("stray 200")
+	}) {
+		c.strays.Add(-1)
+	}
 }
 
 // goTracked runs f in a goroutine Close waits for; false once closed.
