@@ -120,14 +120,19 @@ func (s *campaignsScreen) applyFilter() {
 func (s *campaignsScreen) visible() int { return max(s.h-3, 1) }
 
 func (s *campaignsScreen) scroll() {
-	n := s.visible()
-	if s.cursor < s.offset {
-		s.offset = s.cursor
+	s.offset = scrollOffset(s.cursor, s.offset, len(s.shown), s.visible())
+}
+
+// scrollOffset is the first row to show so that the cursor row is in view
+// with as little movement as possible, for a list of rows with n visible.
+func scrollOffset(cursor, offset, rows, n int) int {
+	if cursor < offset {
+		offset = cursor
 	}
-	if s.cursor >= s.offset+n {
-		s.offset = s.cursor - n + 1
+	if cursor >= offset+n {
+		offset = cursor - n + 1
 	}
-	s.offset = max(0, min(s.offset, max(len(s.shown)-n, 0)))
+	return max(0, min(offset, max(rows-n, 0)))
 }
 
 func (s *campaignsScreen) key(msg tea.KeyPressMsg) tea.Cmd {

@@ -87,14 +87,7 @@ func (s *webhooksScreen) visible() int { return max(s.h-3-detailLines, 1) }
 
 func (s *webhooksScreen) scroll() {
 	s.cursor = max(0, min(s.cursor, len(s.rows)-1))
-	n := s.visible()
-	if s.cursor < s.offset {
-		s.offset = s.cursor
-	}
-	if s.cursor >= s.offset+n {
-		s.offset = s.cursor - n + 1
-	}
-	s.offset = max(0, min(s.offset, max(len(s.rows)-n, 0)))
+	s.offset = scrollOffset(s.cursor, s.offset, len(s.rows), s.visible())
 }
 
 func (s *webhooksScreen) Update(msg tea.Msg) tea.Cmd {
