@@ -123,6 +123,29 @@ func (s *campaignsScreen) scroll() {
 	s.offset = scrollOffset(s.cursor, s.offset, len(s.shown), s.visible())
 }
 
+// moveCursor applies a movement key (up, down, page up/down, top, bottom)
+// to a cursor over rows rows with page of them visible; ok is false for any
+// other key.
+func moveCursor(k *keyMap, msg tea.KeyPressMsg, cursor, page, rows int) (c int, ok bool) {
+	switch {
+	case key.Matches(msg, k.Up):
+		c = cursor - 1
+	case key.Matches(msg, k.Down):
+		c = cursor + 1
+	case key.Matches(msg, k.PgUp):
+		c = cursor - page
+	case key.Matches(msg, k.PgDown):
+		c = cursor + page
+	case key.Matches(msg, k.Top):
+		c = 0
+	case key.Matches(msg, k.Bottom):
+		c = rows - 1
+	default:
+		return cursor, false
+	}
+	return max(0, min(c, rows-1)), true
+}
+
 // scrollOffset is the first row to show so that the cursor row is in view
 // with as little movement as possible, for a list of rows with n visible.
 func scrollOffset(cursor, offset, rows, n int) int {
@@ -143,20 +166,13 @@ func (s *campaignsScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if c, ok := moveCursor(k, msg, s.cursor, s.visible(), len(s.shown)); ok {
+		s.cursor = c
+		s.scroll()
+		return nil
+	}
 	c := s.selected()
 	switch {
-	case key.Matches(msg, k.Up):
-		s.cursor = max(s.cursor-1, 0)
-	case key.Matches(msg, k.Down):
-		s.cursor = min(s.cursor+1, max(len(s.shown)-1, 0))
-	case key.Matches(msg, k.Top):
-		s.cursor = 0
-	case key.Matches(msg, k.Bottom):
-		s.cursor = max(len(s.shown)-1, 0)
-	case key.Matches(msg, k.PgDown):
-		s.cursor = min(s.cursor+s.visible(), max(len(s.shown)-1, 0))
-	case key.Matches(msg, k.PgUp):
-		s.cursor = max(s.cursor-s.visible(), 0)
 	case key.Matches(msg, k.Filter):
 		s.filter.start()
 	case key.Matches(msg, k.Back):

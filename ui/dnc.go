@@ -133,6 +133,11 @@ func (s *dncScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	if s.mode != dncList {
 		return s.inputKey(msg)
 	}
+	if c, ok := moveCursor(k, msg, s.cursor, s.visible(), len(s.rows)); ok {
+		s.cursor = c
+		s.scroll()
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.Back):
 		if s.filter.value != "" {
@@ -140,18 +145,6 @@ func (s *dncScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 			return s.Refresh()
 		}
 		return func() tea.Msg { return closeMsg{} }
-	case key.Matches(msg, k.Up):
-		s.cursor--
-	case key.Matches(msg, k.Down):
-		s.cursor++
-	case key.Matches(msg, k.PgUp):
-		s.cursor -= s.visible()
-	case key.Matches(msg, k.PgDown):
-		s.cursor += s.visible()
-	case key.Matches(msg, k.Top):
-		s.cursor = 0
-	case key.Matches(msg, k.Bottom):
-		s.cursor = len(s.rows) - 1
 	case key.Matches(msg, k.Filter):
 		s.filter.start()
 	case key.Matches(msg, k.Add):

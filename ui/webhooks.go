@@ -129,21 +129,14 @@ func (s *webhooksScreen) Update(msg tea.Msg) tea.Cmd {
 
 func (s *webhooksScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := &s.sh.keys
+	if c, ok := moveCursor(k, msg, s.cursor, s.visible(), len(s.rows)); ok {
+		s.cursor = c
+		s.scroll()
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.Back):
 		return func() tea.Msg { return closeMsg{} }
-	case key.Matches(msg, k.Up):
-		s.cursor--
-	case key.Matches(msg, k.Down):
-		s.cursor++
-	case key.Matches(msg, k.PgUp):
-		s.cursor -= s.visible()
-	case key.Matches(msg, k.PgDown):
-		s.cursor += s.visible()
-	case key.Matches(msg, k.Top):
-		s.cursor = 0
-	case key.Matches(msg, k.Bottom):
-		s.cursor = len(s.rows) - 1
 	case key.Matches(msg, k.Replay):
 		return s.replayOne()
 	case key.Matches(msg, k.ReplayAll):
